@@ -1,0 +1,283 @@
+"""Stage 3 — differentiate: matrix differentials, then the gradient read off tr(Gᵀ dX).
+
+:func:`differential` applies one rule per node (Magnus–Neudecker), giving an expression
+linear in dX — the differential form, kept for step-by-step derivations and Jacobians.
+:func:`pullback` reads the gradient off it: for df = ⟨G, L(dX)⟩ it pushes G backwards
+through the linear map L (the adjoint), so that df = tr(∇ᵀ dX).  Both walk shared
+subtrees once.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import singledispatch
+
+from .errors import NoRuleError
+from .nodes import (ONE, Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
+                    Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power,
+                    Sum, Symbol, Trace, Transpose, Zero, walk)
+from .simplify import (add, decompose, diagmat, diagvec, elemdiv, func, hadamard, inverse,
+                       is_zero, mul, neg, power, sum_entries, trace, transpose)
+
+
+def depends_on(e: Expr, x: Symbol) -> bool:
+    return any(isinstance(n, Symbol) and n.name == x.name for n in walk(e))
+
+
+def differential(e: Expr, x: Symbol) -> Expr:
+    """d e with respect to the symbol x: an expression linear in dx (Zero if independent)."""
+    memo: dict[int, Expr] = {}
+    for node in walk(e):
+        memo[id(node)] = _d(node, x, lambda k: memo[id(k)])
+    return memo[id(e)]
+
+
+@singledispatch
+def _d(e: Expr, x: Symbol, d) -> Expr:
+    raise NoRuleError(f"no differentiation rule for {type(e).__name__}")
+
+
+@_d.register
+def _(e: Symbol, x, d):
+    """dX is the differential leaf; every other symbol is constant."""
+    return Differential(e) if e.name == x.name else Zero(e.shape)
+
+
+@_d.register(Const)
+@_d.register(Identity)
+@_d.register(Zero)
+@_d.register(Ones)
+@_d.register(DimSize)
+def _(e, x, d):
+    """Constants: d c = 0."""
+    return Zero(e.shape)
+
+
+@_d.register
+def _(e: Add, x, d):
+    """d(A + B) = dA + dB."""
+    return add(*[d(t) for t in e.terms])
+
+
+@_d.register
+def _(e: Mul, x, d):
+    """Product rule: d(XY) = dX Y + X dY."""
+    fs = e.factors
+    return add(*[mul(*fs[:i], d(f), *fs[i + 1:]) for i, f in enumerate(fs)
+                 if not is_zero(d(f))] or [Zero(e.shape)])
+
+
+@_d.register
+def _(e: Hadamard, x, d):
+    """d(A ⊙ B) = dA ⊙ B + A ⊙ dB."""
+    fs = e.factors
+    return add(*[hadamard(*fs[:i], d(f), *fs[i + 1:]) for i, f in enumerate(fs)
+                 if not is_zero(d(f))] or [Zero(e.shape)])
+
+
+@_d.register
+def _(e: ElemDiv, x, d):
+    """d(A ./ B) = dA ./ B − (A ⊙ dB) ./ (B ⊙ B)."""
+    a, b = e.num, e.den
+    return add(elemdiv(d(a), b), neg(elemdiv(hadamard(a, d(b)), hadamard(b, b))))
+
+
+@_d.register
+def _(e: Power, x, d):
+    """d(a^k) = k a^(k−1) da for a scalar; d(X^k) = Σᵢ Xⁱ dX X^(k−1−i) for a matrix."""
+    b, k = e.base, e.exponent
+    if b.shape == ():
+        return mul(Const(k), power(b, k - 1), d(b))
+    return add(*[mul(power(b, i), d(b), power(b, k - 1 - i)) for i in range(int(k))])
+
+
+@_d.register
+def _(e: Transpose, x, d):
+    """Linear: d(Xᵀ) = (dX)ᵀ."""
+    return transpose(d(e.arg))
+
+
+@_d.register
+def _(e: Inverse, x, d):
+    """d(X⁻¹) = −X⁻¹ dX X⁻¹  (Matrix Cookbook 59)."""
+    return neg(mul(e, d(e.arg), e))
+
+
+@_d.register
+def _(e: Trace, x, d):
+    """Linear: d tr(X) = tr(dX)."""
+    return trace(d(e.arg))
+
+
+@_d.register
+def _(e: Det, x, d):
+    """d det(X) = det(X) tr(X⁻¹ dX)  (Matrix Cookbook 46)."""
+    return mul(e, trace(mul(inverse(e.arg), d(e.arg))))
+
+
+@_d.register
+def _(e: LogDet, x, d):
+    """d log det(X) = tr(X⁻¹ dX)."""
+    return trace(mul(inverse(e.arg), d(e.arg)))
+
+
+def _one_minus(u: Expr) -> Expr:
+    return add(ONE, neg(u))
+
+
+DERIVATIVE = {   # f'(u) for elementwise f, given u and f(u)
+    "exp": lambda u, fu: fu,
+    "log": lambda u, fu: elemdiv(ONE, u),
+    "sin": lambda u, fu: func("cos", u),
+    "cos": lambda u, fu: neg(func("sin", u)),
+    "tanh": lambda u, fu: _one_minus(hadamard(fu, fu)),
+    "sigmoid": lambda u, fu: hadamard(fu, _one_minus(fu)),
+    "sqrt": lambda u, fu: elemdiv(ONE, mul(Const(Fraction(2)), fu)),
+}
+
+
+@_d.register
+def _(e: Func, x, d):
+    """Chain rule, entrywise: d f(U) = f'(U) ⊙ dU."""
+    du = d(e.arg)
+    return Zero(e.shape) if is_zero(du) else hadamard(DERIVATIVE[e.name](e.arg, e), du)
+
+
+@_d.register
+def _(e: Sum, x, d):
+    """Linear: d sum(X) = sum(dX)."""
+    return sum_entries(d(e.arg))
+
+
+@_d.register
+def _(e: DiagMat, x, d):
+    """Linear: d diag(v) = diag(dv)."""
+    return diagmat(d(e.arg))
+
+
+@_d.register
+def _(e: DiagVec, x, d):
+    """Linear: d diag(X) = diag(dX)."""
+    return diagvec(d(e.arg))
+
+
+@_d.register
+def _(e: Norm, x, d):
+    """d‖X‖ = tr(Xᵀ dX)/‖X‖  (Euclidean and Frobenius; Matrix Cookbook 129)."""
+    return mul(power(e, -1), trace(mul(transpose(e.arg), d(e.arg))))
+
+
+@_d.register
+def _(e: Differential, x, d):
+    raise NoRuleError("cannot differentiate a differential (dX) again")
+
+
+# ----- reading the gradient off the differential ------------------------------------------
+
+def gradient(df: Expr, x: Symbol) -> Expr:
+    """∇ with df = tr(∇ᵀ dx), for a scalar df linear in dx; shaped like x."""
+    if is_zero(df):
+        return Zero(x.shape)
+    return add(*pullback(df, ONE, x)) if df.shape == () else _not_scalar(df)
+
+
+def _not_scalar(df):   # pragma: no cover - callers check
+    raise NoRuleError("a gradient needs a scalar-valued expression")
+
+
+def pullback(L: Expr, G: Expr, x: Symbol) -> list[Expr]:
+    """The adjoint of the linear map L(dx) applied to G: contributions to the gradient."""
+    if is_zero(L):
+        return []
+    if G.shape == () and L.shape != ():
+        G = mul(G, Ones(L.shape)) if not isinstance(G, Ones) else G
+    return _pullback(L, G, x)
+
+
+@singledispatch
+def _pullback(L: Expr, G: Expr, x) -> list[Expr]:
+    raise NoRuleError(f"internal: {type(L).__name__} is not linear in d{x.name}")
+
+
+@_pullback.register
+def _(L: Differential, G, x):
+    return [G]
+
+
+@_pullback.register
+def _(L: Add, G, x):
+    """⟨G, A + B⟩ = ⟨G, A⟩ + ⟨G, B⟩; a broadcast scalar term collects sum(G)."""
+    out = []
+    for t in L.terms:
+        out += pullback(t, sum_entries(G) if t.shape == () else G, x)
+    return out
+
+
+@_pullback.register
+def _(L: Mul, G, x):
+    """⟨G, A M B⟩ = ⟨Aᵀ G Bᵀ, M⟩ for a matrix M; ⟨G, m P⟩ = m ⟨G, P⟩ for a scalar m."""
+    coeff, scalars, chain = decompose(L)
+    parts = [Const(coeff)] + scalars + chain
+    k = next(i for i, f in enumerate(parts) if _has_differential(f))
+    f = parts[k]
+    others = parts[:k] + parts[k + 1:]
+    if f.shape == ():
+        rest = mul(*others)
+        inner = mul(G, rest) if G.shape == () else trace(mul(transpose(G), rest))
+        return pullback(f, inner, x)
+    kc = k - 1 - len(scalars)
+    left, right = chain[:kc], chain[kc + 1:]
+    scale = [p for p in others if p.shape == ()]
+    new_g = mul(*scale, *[transpose(a) for a in reversed(left)], G,
+                *[transpose(b) for b in reversed(right)])
+    return pullback(f, new_g, x)
+
+
+@_pullback.register
+def _(L: Hadamard, G, x):
+    """⟨G, H ⊙ M⟩ = ⟨H ⊙ G, M⟩."""
+    k = next(i for i, f in enumerate(L.factors) if _has_differential(f))
+    others = L.factors[:k] + L.factors[k + 1:]
+    g = hadamard(*others, G)
+    f = L.factors[k]
+    return pullback(f, sum_entries(g) if f.shape == () else g, x)
+
+
+@_pullback.register
+def _(L: ElemDiv, G, x):
+    """⟨G, M ./ B⟩ = ⟨G ./ B, M⟩."""
+    g = elemdiv(G, L.den)
+    return pullback(L.num, sum_entries(g) if L.num.shape == () else g, x)
+
+
+@_pullback.register
+def _(L: Transpose, G, x):
+    """⟨G, Mᵀ⟩ = ⟨Gᵀ, M⟩."""
+    return pullback(L.arg, transpose(G), x)
+
+
+@_pullback.register
+def _(L: Trace, G, x):
+    """⟨g, tr M⟩ = ⟨g I, M⟩."""
+    return pullback(L.arg, mul(G, Identity(L.arg.shape[0])), x)
+
+
+@_pullback.register
+def _(L: Sum, G, x):
+    """⟨g, sum M⟩ = ⟨g 𝟏𝟏ᵀ, M⟩."""
+    return pullback(L.arg, mul(G, Ones(L.arg.shape)), x)
+
+
+@_pullback.register
+def _(L: DiagMat, G, x):
+    """⟨G, diag(v)⟩ = ⟨diag(G), v⟩."""
+    return pullback(L.arg, diagvec(G), x)
+
+
+@_pullback.register
+def _(L: DiagVec, G, x):
+    """⟨g, diag(M)⟩ = ⟨diag(g), M⟩."""
+    return pullback(L.arg, diagmat(G), x)
+
+
+def _has_differential(e: Expr) -> bool:
+    return any(isinstance(n, Differential) for n in walk(e))

@@ -1,0 +1,142 @@
+"""Numeric evaluation with numpy: bind dimensions from the values, then one rule per node.
+
+Vectors are 1-D arrays in and out (n×1 columns inside); matrices 2-D; scalars floats.
+Every mismatch — a missing symbol, a wrong shape, a dimension that disagrees with
+another symbol's, a value that is not finite, a non-symmetric value for a symmetric
+symbol — is an :class:`EvaluationError` naming the symbol.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import EvaluationError
+from .nodes import (Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
+                    Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power, Sum,
+                    Symbol, Trace, Transpose, Zero, symbols_of, walk)
+from .parse import canonical_name
+from .render import shape_text
+
+
+def bind(expr_symbols: dict[str, Symbol], values: dict) -> tuple[dict, dict]:
+    """Check values against the symbols' shapes; return (arrays by name, dims by name)."""
+    given = {canonical_name(str(k)): v for k, v in dict(values).items()}
+    missing = [n for n in expr_symbols if n not in given]
+    if missing:
+        raise EvaluationError(f"no value given for {', '.join(missing)}")
+    arrays, dims, source = {}, {}, {}
+    for name, sym in expr_symbols.items():
+        arr = _as_array(name, given[name], sym.shape)
+        for d, size in zip(sym.shape, arr.shape):
+            if isinstance(d, int):
+                if d != size:
+                    _wrong(name, sym.shape, given[name], f"dimension {d} is fixed")
+            elif dims.setdefault(d, size) != size:
+                _wrong(name, sym.shape, given[name],
+                       f"{d} = {dims[d]} from {source[d]}")
+            source.setdefault(d, name)
+        if sym.symmetric and not np.allclose(arr, arr.T, rtol=1e-10, atol=1e-12):
+            raise EvaluationError(f"{name} was declared symmetric, but its value is not")
+        arrays[name] = arr
+    return arrays, dims
+
+
+def _as_array(name, value, shape):
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise EvaluationError(f"the value of {name} is not numeric: {value!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise EvaluationError(f"the value of {name} contains NaN or infinity")
+    if shape == ():
+        if arr.size != 1:
+            _wrong(name, shape, value, "expected a single number")
+        return arr.reshape(())
+    if shape[1] == 1 and arr.ndim == 1:
+        return arr.reshape(-1, 1)
+    if shape[0] == 1 and arr.ndim == 1:
+        return arr.reshape(1, -1)
+    if arr.ndim != 2:
+        _wrong(name, shape, value, "expected a 2-D array")
+    return arr
+
+
+def _wrong(name, shape, value, why):
+    got = np.shape(value)
+    raise EvaluationError(f"{name} should be {shape_text(shape)}, got an array of shape {got} "
+                          f"({why})")
+
+
+def evaluate(e: Expr, values: dict, dims: dict | None = None) -> np.ndarray:
+    """The value of e (numpy, internal n×1 columns) at the given symbol values."""
+    arrays, bound = bind(symbols_of(e), values)
+    bound.update(dims or {})
+    memo: dict[int, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        for node in walk(e):
+            kids = [memo[id(k)] for k in node.children()]
+            memo[id(node)] = RULES[type(node)](node, kids, arrays, bound)
+    return memo[id(e)]
+
+
+def to_user(value: np.ndarray, shape) -> np.ndarray | float:
+    """Internal value → what the API returns: float, 1-D vector, or 2-D matrix."""
+    if shape == ():
+        return float(np.asarray(value).reshape(()))
+    if shape[1] == 1:
+        return np.asarray(value).reshape(-1)
+    return np.asarray(value)
+
+
+def _dim(d, dims):
+    if isinstance(d, int):
+        return d
+    if d not in dims:
+        raise EvaluationError(f"the dimension {d} is not fixed by any value given")
+    return dims[d]
+
+
+def _matmul_chain(node, kids, arrays, dims):
+    out = None
+    for v in kids:
+        if np.ndim(v) == 0:
+            out = v if out is None else out * v
+        elif out is None or np.ndim(out) == 0:
+            out = v if out is None else out * v
+        else:
+            out = out @ v
+    return _squeeze(out)
+
+
+def _squeeze(v):
+    v = np.asarray(v)
+    return v.reshape(()) if v.shape == (1, 1) else v
+
+
+_ELEMENTWISE = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
+                "sqrt": np.sqrt, "sigmoid": lambda u: 1.0 / (1.0 + np.exp(-u))}
+
+RULES = {
+    Symbol: lambda n, k, a, d: a[n.name],
+    Const: lambda n, k, a, d: np.asarray(float(n.value)),
+    Identity: lambda n, k, a, d: np.eye(_dim(n.n, d)),
+    Zero: lambda n, k, a, d: np.zeros(tuple(_dim(x, d) for x in n.shape_)),
+    Ones: lambda n, k, a, d: np.ones(tuple(_dim(x, d) for x in n.shape_)),
+    DimSize: lambda n, k, a, d: np.asarray(float(_dim(n.dim, d))),
+    Differential: lambda n, k, a, d: a["d" + n.of.name],
+    Add: lambda n, k, a, d: _squeeze(sum(k[1:], k[0])),
+    Mul: _matmul_chain,
+    Hadamard: lambda n, k, a, d: np.prod(np.broadcast_arrays(*k), axis=0),
+    ElemDiv: lambda n, k, a, d: k[0] / k[1],
+    Power: lambda n, k, a, d: (k[0] ** float(n.exponent) if np.ndim(k[0]) == 0
+                               else np.linalg.matrix_power(k[0], int(n.exponent))),
+    Transpose: lambda n, k, a, d: k[0].T,
+    Inverse: lambda n, k, a, d: np.linalg.inv(k[0]),
+    Trace: lambda n, k, a, d: np.asarray(np.trace(k[0])),
+    Det: lambda n, k, a, d: np.asarray(np.linalg.det(k[0])),
+    LogDet: lambda n, k, a, d: np.asarray(np.log(np.linalg.det(k[0]))),
+    Func: lambda n, k, a, d: _ELEMENTWISE[n.name](k[0]),
+    Sum: lambda n, k, a, d: np.asarray(np.sum(k[0])),
+    DiagMat: lambda n, k, a, d: np.diag(k[0].reshape(-1)),
+    DiagVec: lambda n, k, a, d: np.diag(k[0]).reshape(-1, 1).copy(),
+    Norm: lambda n, k, a, d: np.asarray(np.linalg.norm(k[0])),
+}

@@ -1,0 +1,323 @@
+"""The expression tree: small immutable nodes that hold data only.
+
+Every node is a frozen dataclass.  Equality is structural and the hash is cached, so
+identical subtrees can be shared (a DAG) and stages can memoise on nodes.  A node's
+``span`` (where it came from in the source) takes no part in equality.
+
+Shapes: ``()`` is a scalar, ``(rows, cols)`` a matrix; a column vector is ``(n, 1)``.
+Dimensions are ``int`` or a dimension name (``str``).  ``node.shape`` is computed by the
+shape rules in :mod:`matdiff.shapes` (after :func:`matdiff.shapes.infer` has given every
+Symbol its shape).
+
+Invariants kept by the constructors in :mod:`matdiff.simplify` (not by these classes):
+``Add.terms`` and ``Mul.factors`` are flat; a scalar-valued product is never flattened into
+a matrix chain (it stays one factor), because ``X (aᵀb)`` is not the chain ``X aᵀ b``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
+from functools import cached_property
+from typing import Iterator
+
+Dim = int | str
+Shape = tuple
+
+
+class Expr:
+    """Base of all nodes."""
+
+    span: tuple[int, int] | None
+
+    @classmethod
+    def _compare_names(cls) -> tuple[str, ...]:
+        names = cls.__dict__.get("_names")
+        if names is None:
+            names = tuple(f.name for f in fields(cls) if f.name != "span")
+            cls._names = names
+        return names
+
+    def key(self) -> tuple:
+        return tuple(getattr(self, n) for n in self._compare_names())
+
+    def __hash__(self) -> int:
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((type(self).__name__, self.key()))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(self) is not type(other) or hash(self) != hash(other):
+            return False
+        return self.key() == other.key()
+
+    def children(self) -> tuple["Expr", ...]:
+        out: list[Expr] = []
+        for value in self.key():
+            if isinstance(value, Expr):
+                out.append(value)
+            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                out.extend(value)
+        return tuple(out)
+
+    def rebuild(self, kids: Iterator["Expr"] | tuple["Expr", ...]) -> "Expr":
+        """The same node over new children (in the order of ``children()``)."""
+        it = iter(kids)
+        values = []
+        for value in self.key():
+            if isinstance(value, Expr):
+                values.append(next(it))
+            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                values.append(tuple(next(it) for _ in value))
+            else:
+                values.append(value)
+        return type(self)(*values, span=self.span)
+
+    @cached_property
+    def shape(self) -> Shape:
+        from .shapes import shape_of
+        return shape_of(self)
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == ()
+
+    def __str__(self) -> str:
+        from .render import to_text
+        return to_text(self)
+
+    def __repr__(self) -> str:
+        args = ", ".join(repr(v) for v in self.key())
+        return f"{type(self).__name__}({args})"
+
+
+def _node(cls):
+    return dataclass(frozen=True, eq=False, repr=False)(cls)
+
+
+_SPAN = field(default=None, kw_only=True, compare=False)
+
+
+# ----- leaves -------------------------------------------------------------------------
+
+@_node
+class Symbol(Expr):
+    """A named scalar, vector or matrix; ``shape`` is None until shapes are inferred."""
+    name: str
+    shape_: Shape | None = None
+    symmetric: bool = False
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Const(Expr):
+    """An exact scalar number."""
+    value: Fraction
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Identity(Expr):
+    """The n×n identity matrix I."""
+    n: Dim | None = None
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Zero(Expr):
+    """The zero scalar, vector or matrix of a shape."""
+    shape_: Shape = ()
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Ones(Expr):
+    """The all-ones vector 𝟏 (n×1) or matrix 𝟏𝟏ᵀ (m×n)."""
+    shape_: Shape | None = None
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class DimSize(Expr):
+    """A dimension used as a number, e.g. tr(I) = n."""
+    dim: Dim
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Differential(Expr):
+    """dX: the differential of a symbol (a leaf of differential forms)."""
+    of: Symbol
+    span: tuple[int, int] | None = _SPAN
+
+
+# ----- n-ary operations -------------------------------------------------------------
+
+@_node
+class Add(Expr):
+    """Sum of terms; a scalar term added to a matrix broadcasts entrywise."""
+    terms: tuple[Expr, ...]
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Mul(Expr):
+    """Product: scalar factors commute, the others form a matrix chain in order."""
+    factors: tuple[Expr, ...]
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Hadamard(Expr):
+    """Entrywise product A ⊙ B ⊙ … of equal shapes."""
+    factors: tuple[Expr, ...]
+    span: tuple[int, int] | None = _SPAN
+
+
+# ----- binary and unary operations -------------------------------------------------
+
+@_node
+class ElemDiv(Expr):
+    """Entrywise division A ./ B (a scalar side broadcasts)."""
+    num: Expr
+    den: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Power(Expr):
+    """X^k: matrix power (square X, integer k) or a power of a scalar."""
+    base: Expr
+    exponent: Fraction
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Transpose(Expr):
+    """Xᵀ."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Inverse(Expr):
+    """X⁻¹ of a square matrix."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Trace(Expr):
+    """tr(X) of a square matrix."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Det(Expr):
+    """det(X) of a square matrix."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class LogDet(Expr):
+    """logdet(X) = log det X."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Func(Expr):
+    """An elementwise function (exp, log, sin, cos, tanh, sigmoid, sqrt) applied entrywise."""
+    name: str
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Sum(Expr):
+    """sum(X): the sum of all entries."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class DiagMat(Expr):
+    """diag(v): the diagonal matrix with the vector v on its diagonal."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class DiagVec(Expr):
+    """diag(X): the vector of the diagonal of a square matrix."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Norm(Expr):
+    """‖x‖ (Euclidean, kind '2') or ‖X‖_F (Frobenius, kind 'F')."""
+    arg: Expr
+    kind: str = "2"
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Diag(Expr):
+    """Surface-only diag(·): becomes DiagMat or DiagVec once the argument's shape is known."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Div(Expr):
+    """Surface-only a / b: becomes a Mul by b⁻¹ once b is known to be a scalar."""
+    num: Expr
+    den: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt")
+
+NODES = (Symbol, Const, Identity, Zero, Ones, DimSize, Differential, Add, Mul, Hadamard,
+         ElemDiv, Power, Transpose, Inverse, Trace, Det, LogDet, Func, Sum, DiagMat,
+         DiagVec, Norm)
+SURFACE_NODES = (Diag, Div)
+
+ONE = Const(Fraction(1))
+MINUS_ONE = Const(Fraction(-1))
+ZERO_SCALAR = Zero(())
+
+
+def const(value) -> Const:
+    return Const(Fraction(value))
+
+
+def walk(e: Expr) -> Iterator[Expr]:
+    """Every distinct node below e (each shared subtree once), children before parents."""
+    seen: set[int] = set()
+    stack = [(e, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            yield node
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(node.children()))
+
+
+def symbols_of(e: Expr) -> dict[str, Symbol]:
+    """The symbols in e by name, in order of first appearance."""
+    out: dict[str, Symbol] = {}
+    for node in walk(e):
+        if isinstance(node, Symbol):
+            out.setdefault(node.name, node)
+    return out

@@ -1,0 +1,315 @@
+"""Stage 1 — parse: text as lecture notes write it → a surface expression tree.
+
+The syntax lives in ``grammar/matdiff.lark`` (LALR); this module is the thin
+Transformer over it plus the two things a grammar cannot know:
+
+* how a run of letters splits into names (``Wx`` = W·x, ``W1x`` = W₁·x, ``alpha`` = α,
+  declared multi-letter names first), and
+* which norm bar opens and which closes (``‖a‖‖b‖``).
+
+Symbols come out without shapes; :func:`matdiff.shapes.infer` gives them shapes.
+Entry point: :func:`parse_surface`.  Errors are :class:`ParseError` with a caret.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from fractions import Fraction
+from functools import lru_cache
+
+from .errors import ParseError, UnknownFunctionError
+from .nodes import (MINUS_ONE, Add, Const, Det, Diag, Div, ElemDiv, Expr, Func, Hadamard,
+                    Identity, Inverse, LogDet, Mul, Norm, Ones, Power, Sum, Symbol, Trace,
+                    Transpose)
+
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "omicron": "ο", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
+    "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
+    "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}
+GREEK_NAMES = {v: k for k, v in GREEK.items()}
+
+FUNCTIONS = {
+    "tr": Trace, "trace": Trace, "Tr": Trace, "det": Det, "Det": Det, "logdet": LogDet,
+    "inv": Inverse, "sum": Sum, "diag": Diag,
+    "log": "log", "ln": "log", "exp": "exp", "sin": "sin", "cos": "cos", "tanh": "tanh",
+    "sigmoid": "sigmoid", "σ": "sigmoid", "sqrt": "sqrt",
+}
+FUNCTION_NAMES = sorted(set(FUNCTIONS) - {"Tr", "Det", "σ"})
+
+_SUB_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_VULGAR = {"½": Fraction(1, 2), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3), "¼": Fraction(1, 4),
+           "¾": Fraction(3, 4), "⅕": Fraction(1, 5), "⅙": Fraction(1, 6), "⅛": Fraction(1, 8)}
+_UNIT = re.compile(r"([A-Za-zͰ-Ͽ𝟏])([0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?")
+_NAME = re.compile(r"^(?:[A-Za-zͰ-Ͽ](?:[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?)+$")
+
+OPEN, CLOSE = "\uE000", "\uE001"
+
+
+def canonical_name(raw: str) -> str:
+    """One spelling per name: W1, W_1, W₁, W_{1} → 'W_1'; alpha → 'α'."""
+    raw = raw.strip()
+    if raw in GREEK:
+        return GREEK[raw]
+    m = _UNIT.fullmatch(raw)
+    if not m:
+        return raw
+    letter, sub = m.groups()
+    if not sub:
+        return letter
+    sub = sub.translate(_SUB_DIGITS).lstrip("_").strip("{}")
+    return f"{letter}_{sub}"
+
+
+def is_valid_name(name: str) -> bool:
+    """Declared names: a letter (Latin or Greek, or a Greek word) with optional subscript,
+    or a run of such letters."""
+    return name in GREEK or bool(_NAME.match(name))
+
+
+def split_run(run: str, declared: frozenset[str]) -> list[tuple[str, int, int]]:
+    """Split a letter run into (canonical name, start, end) pieces.
+
+    Declared multi-letter names win, then Greek words, then one letter with its optional
+    subscript: ``Wx`` → W, x; ``W1x`` → W_1, x; ``alphax`` → α, x.
+    """
+    pieces, i = [], 0
+    longer = sorted((d for d in declared if len(d) > 1), key=len, reverse=True)
+    while i < len(run):
+        match = next((d for d in longer if run.startswith(d, i)), None)
+        match = match or next((g for g in sorted(GREEK, key=len, reverse=True)
+                               if run.startswith(g, i)), None)
+        if match is None:
+            match = _UNIT.match(run, i).group(0)
+        pieces.append((canonical_name(match), i, i + len(match)))
+        i += len(match)
+    return pieces
+
+
+# ----- pre-lexing passes (keep every column where it was) ---------------------------
+
+def mark_norm_bars(text: str) -> str:
+    """Replace each ‖ or || by an opener or closer mark of the same length.
+
+    A bar closes when a norm is open and the previous token ends an operand; otherwise
+    it opens (so ‖a‖‖b‖ is a product of two norms).
+    """
+    out, depth, i = [], 0, 0
+    prev = ""
+    while i < len(text):
+        ch = text[i]
+        width = 2 if text.startswith("||", i) else 1 if ch in "‖|" else 0
+        if ch == "|" and width == 1:
+            raise ParseError("a single '|' is not an operator: write ‖x‖ or ||x|| for a norm",
+                             text, (i, i + 1))
+        if width:
+            closes = depth > 0 and prev not in ("", "op")
+            out.append((CLOSE if closes else OPEN) * width)
+            depth += -1 if closes else 1
+            prev = "operand" if closes else "op"
+            i += width
+            continue
+        out.append(ch)
+        if not ch.isspace():
+            prev = "op" if ch in "+-−–*/@·⋅⊙∘(,^" else "operand"
+        i += 1
+    return "".join(out)
+
+
+def check_brackets(text: str) -> None:
+    stack = []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")":
+            if not stack:
+                raise ParseError("unbalanced ')': there is no '(' to close", text, (i, i + 1))
+            stack.pop()
+    if stack:
+        raise ParseError("unbalanced '(': it is never closed", text, (stack[-1], stack[-1] + 1))
+
+
+_CALL_LIKE = re.compile(r"(?<![A-Za-z0-9_₀-₉{])([A-Za-z]{2,})\s?\(")
+
+
+def check_function_names(text: str, declared: frozenset[str]) -> None:
+    """A word used like a function that is not one: name it, and suggest the nearest."""
+    for m in _CALL_LIKE.finditer(text):
+        word = m.group(1)
+        if word in FUNCTIONS or word in GREEK or word in declared:
+            continue
+        close = difflib.get_close_matches(word.lower(), FUNCTION_NAMES, n=1, cutoff=0.6)
+        if close or len(word) >= 3:
+            hint = f"; did you mean '{close[0]}'?" if close else \
+                f"; known functions: {', '.join(FUNCTION_NAMES)}"
+            raise UnknownFunctionError(f"unknown function '{word}'{hint}", text,
+                                       (m.start(1), m.end(1)))
+
+
+# ----- the parser -------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _lark():
+    from lark import Lark
+    from .resources import grammar_path
+    return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr",
+                propagate_positions=True, maybe_placeholders=False)
+
+
+def _span(meta) -> tuple[int, int] | None:
+    return (meta.start_pos, meta.end_pos) if not getattr(meta, "empty", True) else None
+
+
+def _number(text: str) -> Fraction:
+    if text in _VULGAR:
+        return _VULGAR[text]
+    return Fraction(text)
+
+
+def _postfix(base: Expr, op: str, span) -> Expr:
+    """Decode a postfix token: transpose, inverse, inverse-transpose or a power."""
+    op = re.sub(r"\s+", "", op).replace("\\top", "T").replace("⊤", "T")
+    if op in ("ᵀ", "T", "'", ".T", "^T", "^{T}"):
+        return Transpose(base, span=span)
+    if op in ("⁻ᵀ", "^-T", "^{-T}"):
+        return Transpose(Inverse(base, span=span), span=span)
+    exponent = op.lstrip("^").strip("{}()").translate(_SUPERSCRIPTS)
+    k = Fraction(exponent)
+    if k == -1:
+        return Inverse(base, span=span)
+    return Power(base, k, span=span)
+
+
+def _make_transformer(source: str, declared: frozenset[str]):
+    from lark import Transformer, v_args
+
+    grouped: set[int] = set()
+
+    def chain_of(e):
+        """Juxtaposed factors join one chain; a parenthesised product stays one factor."""
+        if type(e) is Mul and id(e) not in grouped and e.factors[0] != MINUS_ONE:
+            return e.factors
+        return (e,)
+
+    @v_args(inline=True, meta=True)
+    class ToExpr(Transformer):
+        """Thin: one line per grammar alias, building the node of the same meaning."""
+
+        def name(self, meta, token):
+            pieces = [self._name(n, token.start_pos + a, token.start_pos + b)
+                      for n, a, b in split_run(str(token), declared)]
+            return pieces[0] if len(pieces) == 1 else Mul(tuple(pieces), span=_span(meta))
+
+        @staticmethod
+        def _name(n, a, b):
+            if n == "I" and "I" not in declared:
+                return Identity(None, span=(a, b))
+            if n == "𝟏":
+                return Ones(None, span=(a, b))
+            return Symbol(n, span=(a, b))
+
+        def number(self, meta, token):
+            return Const(_number(str(token)), span=_span(meta))
+
+        def group(self, meta, inner):
+            grouped.add(id(inner))
+            return inner
+
+        def add(self, meta, left, _op, right):
+            return Add((left, right), span=_span(meta))
+
+        def sub(self, meta, left, _op, right):
+            return Add((left, Mul((MINUS_ONE, right), span=right.span)), span=_span(meta))
+
+        def neg(self, meta, _op, arg):
+            return Mul((MINUS_ONE, arg), span=_span(meta))
+
+        def juxt(self, meta, left, right):
+            return Mul(tuple(chain_of(left)) + tuple(chain_of(right)), span=_span(meta))
+
+        def binop(self, meta, left, op, right):
+            op, span = str(op), _span(meta)
+            if op in ("⊙", "∘", ".*"):
+                return Hadamard((left, right), span=span)
+            if op == "./":
+                return ElemDiv(left, right, span=span)
+            if op == "/":
+                return Div(left, right, span=span)
+            return Mul(tuple(chain_of(left)) + tuple(chain_of(right)), span=span)
+
+        def postfix(self, meta, base, op):
+            if type(base) is Mul and id(base) not in grouped:   # AXXᵀ: ᵀ binds to the last X
+                last = base.factors[-1]
+                span = (last.span[0], meta.end_pos) if last.span else _span(meta)
+                return Mul(base.factors[:-1] + (_postfix(last, str(op), span),),
+                           span=_span(meta))
+            return _postfix(base, str(op), _span(meta))
+
+        def call(self, meta, fname, *args):
+            fname = str(fname)
+            if fname == "σ" and "σ" in declared:
+                return Mul((Symbol("σ", span=(fname.start_pos, fname.end_pos)), *args),
+                           span=_span(meta))
+            if len(args) != 1:
+                raise ParseError(f"{fname} takes one argument, got {len(args)}", source,
+                                 _span(meta))
+            return self._apply(fname, args[0], _span(meta))
+
+        def prefix_call(self, meta, fname, arg):
+            return self._apply(str(fname), arg, _span(meta))
+
+        @staticmethod
+        def _apply(fname, arg, span):
+            kind = FUNCTIONS[fname]
+            return Func(kind, arg, span=span) if isinstance(kind, str) else kind(arg, span=span)
+
+        def norm(self, meta, _open, arg, _close, sub=None):
+            kind = None if sub is None else ("2" if "2" in sub or "₂" in sub else "F")
+            return Norm(arg, kind, span=_span(meta))
+
+    return ToExpr()
+
+
+def parse_surface(text: str, declared: frozenset[str] = frozenset()) -> Expr:
+    """Parse text into a surface tree (symbols without shapes)."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
+
+    if not isinstance(text, str):
+        raise ParseError(f"expected the expression as a string, got {type(text).__name__}")
+    if not text.strip():
+        raise ParseError("empty expression: nothing to read", text, (0, max(1, len(text))))
+    check_brackets(text)
+    marked = mark_norm_bars(text)
+    check_function_names(marked, declared)
+    try:
+        tree = _lark().parse(marked)
+        return _make_transformer(text, declared).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, ParseError):
+            raise e.orig_exc from None
+        raise
+    except UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream]
+        raise ParseError(f"unexpected character {ch!r}", text,
+                         (e.pos_in_stream, e.pos_in_stream + 1)) from None
+    except UnexpectedInput as e:
+        raise _token_error(text, e) from None
+
+
+def _token_error(text: str, e) -> ParseError:
+    token = getattr(e, "token", None)
+    if token is None or token.type == "$END":
+        end = len(text.rstrip())
+        return ParseError("unexpected end of input: an operand is missing", text,
+                          (max(0, end - 1), max(1, end)))
+    shown = text[token.start_pos:token.end_pos]
+    expected = getattr(e, "expected", set()) or set()
+    what = "operator" if token.type in ("PLUS", "MINUS", "MULOP") else "token"
+    hint = ": an operand is missing before it" if what == "operator" or token.type == "RPAR" \
+        and "RPAR" not in expected else ""
+    return ParseError(f"unexpected {what} {shown!r}{hint}", text,
+                      (token.start_pos, token.end_pos))

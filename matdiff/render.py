@@ -1,0 +1,310 @@
+"""Stage 6 — render: text (round-trips through the grammar), Unicode and LaTeX.
+
+One printer, three styles.  Parentheses come from one precedence table: a child is
+wrapped when its precedence is below what its parent needs.  A product whose scalar
+factors have negative powers prints as a fraction (x/‖x‖); a negative coefficient prints
+as a minus sign, and inside a sum as `a − b`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .nodes import (Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
+                    Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power, Sum,
+                    Symbol, Trace, Transpose, Zero)
+from .parse import GREEK_NAMES, split_run
+
+ADD, HAD, DIV, NEG, MUL, POSTFIX, ATOM = 10, 30, 40, 45, 50, 90, 100
+
+_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_VULGAR = {Fraction(1, 2): "½", Fraction(1, 3): "⅓", Fraction(2, 3): "⅔", Fraction(1, 4): "¼",
+           Fraction(3, 4): "¾"}
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    minus: str
+    transpose: str
+    inverse: str
+    inverse_transpose: str
+    hadamard: str
+    elemdiv: str
+    norm: tuple[str, str]
+    frobenius: str
+    lparen: str = "("
+    rparen: str = ")"
+
+
+TEXT = Style("text", "-", "^T", "^-1", "^-T", " .* ", " ./ ", ("||", "||"), "_F")
+PRETTY = Style("pretty", "−", "ᵀ", "⁻¹", "⁻ᵀ", " ⊙ ", " ./ ", ("‖", "‖"), "_F")
+LATEX = Style("latex", "-", "^{\\top}", "^{-1}", "^{-\\top}", " \\odot ", " \\oslash ",
+              ("\\left\\lVert ", "\\right\\rVert"), "_{F}", "\\left(", "\\right)")
+
+_FUNC_LATEX = {"exp": "\\exp", "log": "\\log", "sin": "\\sin", "cos": "\\cos",
+               "tanh": "\\tanh", "sigmoid": "\\sigma"}
+
+
+class Printer:
+    """Render one expression in one style; each node type has a method ``_<Name>``."""
+
+    def __init__(self, style: Style):
+        self.s = style
+        self.latex = style is LATEX
+
+    def __call__(self, e: Expr) -> str:
+        return self.show(e)[0]
+
+    def show(self, e: Expr) -> tuple[str, int]:
+        return getattr(self, "_" + type(e).__name__)(e)
+
+    def wrap(self, e: Expr, need: int) -> str:
+        text, prec = self.show(e)
+        return self.paren(text) if prec < need else text
+
+    def paren(self, text: str) -> str:
+        return f"{self.s.lparen}{text}{self.s.rparen}"
+
+    # ----- leaves -------------------------------------------------------------------
+
+    def _Symbol(self, e: Symbol):
+        return self.name(e.name), ATOM
+
+    def name(self, name: str) -> str:
+        letter, _, sub = name.partition("_")
+        if self.latex:
+            letter = "\\" + GREEK_NAMES[letter] if letter in GREEK_NAMES else letter
+            return f"{letter}_{{{sub}}}" if sub else letter
+        if self.s is TEXT and letter in GREEK_NAMES:
+            letter = GREEK_NAMES[letter] + (" " if sub else "")
+        if not sub:
+            return letter
+        if self.s is PRETTY and sub.isdigit():
+            return letter + sub.translate(_SUB)
+        return f"{letter}_{sub}" if len(sub) == 1 or sub.isdigit() else f"{letter}_{{{sub}}}"
+
+    def _Const(self, e: Const):
+        v = e.value
+        if v < 0:
+            return f"{self.s.minus}{self.number(-v)}", NEG
+        return self.number(v), ATOM
+
+    def number(self, v: Fraction) -> str:
+        if v.denominator == 1:
+            return str(v.numerator)
+        if self.latex:
+            return f"\\frac{{{v.numerator}}}{{{v.denominator}}}"
+        if self.s is PRETTY and v in _VULGAR:
+            return _VULGAR[v]
+        return f"{v.numerator}/{v.denominator}"
+
+    def _Identity(self, e):
+        return "I", ATOM
+
+    def _Zero(self, e):
+        return "0", ATOM
+
+    def _Ones(self, e):
+        one = "\\mathbf{1}" if self.latex else "𝟏"
+        if e.shape_[1] != 1:
+            return f"{one}{one}{self.s.transpose}", MUL
+        return one, ATOM
+
+    def _DimSize(self, e):
+        return str(e.dim), ATOM
+
+    def _Differential(self, e):
+        d = "\\mathrm{d}" if self.latex else "d"
+        return f"{d}{self.name(e.of.name)}", ATOM
+
+    # ----- operations ------------------------------------------------------------------
+
+    def _Add(self, e: Add):
+        parts = []
+        for i, term in enumerate(e.terms):
+            negative, body = self.split_sign(term)
+            text = self.wrap(body, ADD + 1) if body is not None else None
+            if i == 0:
+                parts.append(f"{self.s.minus}{text}" if negative else text)
+            else:
+                parts.append(f" {self.s.minus} {text}" if negative else f" + {text}")
+        return "".join(parts), ADD
+
+    def split_sign(self, e: Expr):
+        """(is negative, the term without its minus sign)."""
+        if isinstance(e, Const) and e.value < 0:
+            return True, Const(-e.value)
+        if isinstance(e, Mul) and isinstance(e.factors[0], Const) and e.factors[0].value < 0:
+            c = -e.factors[0].value
+            rest = e.factors[1:]
+            body = Mul(((Const(c),) if c != 1 else ()) + rest) if (c != 1 or len(rest) > 1) \
+                else rest[0]
+            return True, body
+        return False, e
+
+    def _Mul(self, e: Mul):
+        negative, body = self.split_sign(e)
+        if negative:
+            return f"{self.s.minus}{self.wrap(body, MUL)}", NEG
+        num = [f for f in e.factors if not _is_reciprocal(f)]
+        den = [_reciprocal(f) for f in e.factors if _is_reciprocal(f)]
+        if den:
+            top = self.product(num) if num else "1"
+            bottom = self.product(den)
+            if self.latex:
+                return f"\\frac{{{top}}}{{{bottom}}}", ATOM
+            if len(num) > 1 and self.show(Mul(tuple(num)))[1] < MUL:
+                top = self.paren(top)
+            if len(den) > 1 or self.show(den[0])[1] < POSTFIX:
+                bottom = self.paren(self.product(den) if len(den) > 1 else self(den[0]))
+            return f"{top}/{bottom}", DIV
+        return self.product(e.factors), MUL
+
+    def product(self, factors) -> str:
+        out = ""
+        for f in factors:
+            text = self.wrap(f, MUL) if not isinstance(f, Mul) else self.wrap(f, POSTFIX)
+            out = self.join(out, text)
+        return out
+
+    def join(self, left: str, right: str) -> str:
+        if not left:
+            return right
+        if self.s is TEXT or self.latex:
+            return f"{left} {right}"
+        return f"{left}{right}" if _juxtapose_safely(left, right) else f"{left} {right}"
+
+    def _Hadamard(self, e: Hadamard):
+        return self.s.hadamard.join(self.wrap(f, DIV) for f in e.factors), HAD
+
+    def _ElemDiv(self, e: ElemDiv):
+        return f"{self.wrap(e.num, HAD)}{self.s.elemdiv}{self.wrap(e.den, DIV)}", HAD
+
+    def _Power(self, e: Power):
+        k = e.exponent
+        if isinstance(e.base, Transpose) and isinstance(e.base.arg, Inverse) and k == 1:
+            return self.show(e.base)
+        base = self.wrap(e.base, ATOM)
+        if self.latex:
+            return f"{base}^{{{self.number(k) if k >= 0 else '-' + self.number(-k)}}}", POSTFIX
+        if k.denominator == 1 and self.s is PRETTY:
+            return base + str(k.numerator).translate(_SUPER), POSTFIX
+        if k.denominator == 1:
+            return f"{base}^{k.numerator}", POSTFIX
+        return f"{base}^({k.numerator}/{k.denominator})", POSTFIX
+
+    def _Transpose(self, e: Transpose):
+        if isinstance(e.arg, Inverse):
+            return self.wrap(e.arg.arg, ATOM) + self.s.inverse_transpose, POSTFIX
+        return self.wrap(e.arg, ATOM) + self.s.transpose, POSTFIX
+
+    def _Inverse(self, e: Inverse):
+        return self.wrap(e.arg, ATOM) + self.s.inverse, POSTFIX
+
+    def call(self, name: str, arg: Expr, latex_name: str | None = None):
+        if self.latex:
+            head = latex_name or "\\operatorname{%s}" % name
+            return head + self.paren(self(arg)), ATOM
+        return f"{name}({self(arg)})", ATOM
+
+    def _Trace(self, e):
+        return self.call("tr", e.arg)
+
+    def _Det(self, e):
+        return self.call("det", e.arg, "\\det")
+
+    def _LogDet(self, e):
+        if self.latex:
+            return f"\\log\\det{self.paren(self(e.arg))}", ATOM
+        return f"log det({self(e.arg)})", ATOM
+
+    def _Func(self, e: Func):
+        if e.name == "sqrt" and self.latex:
+            return f"\\sqrt{{{self(e.arg)}}}", ATOM
+        name = "σ" if e.name == "sigmoid" and self.s is PRETTY else e.name
+        return self.call(name, e.arg, _FUNC_LATEX.get(e.name))
+
+    def _Sum(self, e):
+        return self.call("sum", e.arg)
+
+    def _DiagMat(self, e):
+        return self.call("diag", e.arg)
+
+    _DiagVec = _DiagMat
+
+    def _Norm(self, e: Norm):
+        left, right = self.s.norm
+        sub = self.s.frobenius if e.kind == "F" else ""
+        return f"{left}{self(e.arg)}{right}{sub}", ATOM
+
+
+def _is_reciprocal(f: Expr) -> bool:
+    return isinstance(f, Power) and f.exponent < 0 and f.base.shape == ()
+
+
+def _reciprocal(f: Power) -> Expr:
+    return f.base if f.exponent == -1 else Power(f.base, -f.exponent)
+
+
+_RUN = re.compile(r"[A-Za-zͰ-Ͽ0-9_₀-₉𝟏{}]*")
+
+
+def _trailing_run(text: str) -> str:
+    return re.search(r"[A-Za-zͰ-Ͽ0-9_₀-₉𝟏{}]*$", text).group(0)
+
+
+def _leading_run(text: str) -> str:
+    return _RUN.match(text).group(0)
+
+
+def _juxtapose_safely(left: str, right: str) -> bool:
+    """Can two factors be written without a space and still read back the same?"""
+    a, b = _trailing_run(left), _leading_run(right)
+    if not a or not b:
+        return True
+    if a[-1].isdigit() and b[0].isdigit() or a[-1].isalpha() and b[0].isdigit():
+        return False
+    a = a.lstrip("0123456789")
+    if not a:
+        return True   # 2A
+    if right[len(b):].startswith("(") and len(a + b) > 1:
+        return False   # t r (x) would read as tr(x)
+    try:
+        return split_run(a + b, frozenset()) == \
+            [(n, i, j) for n, i, j in split_run(a, frozenset())] + \
+            [(n, i + len(a), j + len(a)) for n, i, j in split_run(b, frozenset())]
+    except AttributeError:   # not a name run (digits): keep them apart
+        return False
+
+
+_TEXT, _PRETTY, _LATEX = Printer(TEXT), Printer(PRETTY), Printer(LATEX)
+
+
+def to_text(e: Expr) -> str:
+    """Plain text in the matdiff language: ``parse(to_text(e))`` reads back e's value."""
+    return _TEXT(e)
+
+
+def to_pretty(e: Expr) -> str:
+    """Unicode for terminals: −2AᵀW(x − As)."""
+    return _PRETTY(e)
+
+
+def to_latex(e: Expr) -> str:
+    """LaTeX (amsmath)."""
+    return _LATEX(e)
+
+
+def shape_text(shape, style: str = "pretty") -> str:
+    """ℝ^{m×n} in words: 'scalar', 'vector n', 'm×n'."""
+    if shape == ():
+        return "scalar"
+    rows, cols = shape
+    if cols == 1:
+        return f"vector {rows}" if style != "latex" else f"\\mathbb{{R}}^{{{rows}}}"
+    if style == "latex":
+        return f"\\mathbb{{R}}^{{{rows}\\times {cols}}}"
+    return f"{rows}×{cols}"

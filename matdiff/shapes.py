@@ -1,0 +1,569 @@
+"""Stage 2 — shapes: declarations, inference by unification, and the shape rules.
+
+Default shapes: a lowercase Latin name is a column vector, an uppercase Latin name a
+matrix, a lowercase Greek name a scalar, an uppercase Greek name (Σ, Λ) a matrix.  Every
+dimension is symbolic and inferred by unification (``x'Ax`` ⇒ A is n×n).  Declarations
+override the defaults.
+
+:func:`infer` turns a surface tree into a typed tree (every Symbol has a shape; surface
+nodes Diag and Div are resolved; products are grouped so that scalar-valued sub-products
+stay single factors).  :func:`shape_of` is the shape rule of each typed node.
+
+1×1 is treated as a scalar in exactly one place: :func:`chain_shape`.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import singledispatch
+
+from .errors import DeclarationError, NoRuleError, ShapeError
+from .nodes import (Add, Const, Det, Diag, DiagMat, DiagVec, Differential, DimSize, Div,
+                    ElemDiv, Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm,
+                    Ones, Power, Sum, Symbol, Trace, Transpose, Zero)
+from .parse import GREEK_NAMES, canonical_name, is_valid_name
+
+# ----- declarations ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decl:
+    """What the user said about one symbol: its shape (dims may be None) and structure."""
+    shape: tuple | None = None
+    symmetric: bool = False
+
+
+_DIM = r"(?:\d+|[A-Za-z][A-Za-z0-9_]*)"
+_MATRIX = re.compile(rf"^\(?\s*({_DIM})\s*(?:×|x|\*|,)\s*({_DIM})\s*\)?$")
+
+
+def _dim(text: str):
+    return int(text) if text.isdigit() else text
+
+
+def parse_spec(spec) -> Decl:
+    """One declaration: 'scalar', 'vector [n]', 'matrix [m×n]', 'm×n', 'n', 'symmetric [n]',
+    or a tuple: () scalar, (n,) vector, (m, n) matrix."""
+    if isinstance(spec, Decl):
+        return spec
+    if isinstance(spec, (tuple, list)):
+        if len(spec) > 2 or not all(isinstance(d, (int, str)) for d in spec):
+            raise DeclarationError(f"a shape is (), (n,) or (m, n), got {spec!r}")
+        dims = tuple(_dim(d) if isinstance(d, str) else d for d in spec)
+        if any(isinstance(d, int) and d < 1 for d in dims):
+            raise DeclarationError(f"dimensions must be positive, got {spec!r}")
+        return Decl(() if not dims else (dims[0], 1) if len(dims) == 1 else dims)
+    if not isinstance(spec, str):
+        raise DeclarationError(f"cannot read the declaration {spec!r}")
+    words = spec.replace(",", " , ").split()
+    symmetric = "symmetric" in words
+    words = [w for w in words if w not in ("symmetric", "square")]
+    square = symmetric or "square" in spec.split()
+    rest = " ".join(words).replace(" , ", ",")
+    if rest in ("scalar",):
+        return Decl((), symmetric)
+    kind = None
+    if words and words[0] in ("vector", "matrix", "row"):
+        kind, rest = words[0], " ".join(words[1:]).replace(" , ", ",")
+    if kind == "row":
+        return Decl((1, _dim(rest) if rest else None), symmetric)
+    if not rest:
+        shape = (None, 1) if kind == "vector" else (None, None)
+        return Decl(shape, symmetric)
+    m = _MATRIX.match(rest)
+    if m and kind != "vector":
+        return Decl((_dim(m.group(1)), _dim(m.group(2))), symmetric)
+    if re.fullmatch(_DIM, rest):
+        d = _dim(rest)
+        return Decl((d, d) if square or kind == "matrix" else (d, 1), symmetric)
+    raise DeclarationError(f"cannot read the shape {spec!r}: write scalar, vector n, m×n or "
+                           f"symmetric n")
+
+
+def parse_declarations(text: str) -> dict[str, Decl]:
+    """CLI syntax: 'c: scalar; A: m×n; W: symmetric; x1, x2: scalar; x: 3'."""
+    out: dict[str, Decl] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        if ":" not in part:
+            raise DeclarationError(f"a declaration is 'name: shape', got {part!r}")
+        names, spec = part.split(":", 1)
+        decl = parse_spec(spec.strip())
+        for name in filter(None, (n.strip() for n in names.split(","))):
+            _add_decl(out, name, decl)
+    return out
+
+
+def _add_decl(out: dict[str, Decl], name: str, decl: Decl) -> None:
+    if not is_valid_name(name):
+        raise DeclarationError(f"{name!r} is not a valid symbol name (a letter with an "
+                               f"optional subscript, e.g. x, W_1, h_k, alpha)")
+    key = canonical_name(name)
+    old = out.get(key)
+    if old is not None:  # 'W: symmetric' and 'W: n×n' combine
+        decl = Decl(decl.shape if decl.shape is not None else old.shape,
+                    decl.symmetric or old.symmetric)
+    out[key] = decl
+
+
+def declarations(shapes=None, symmetric=()) -> dict[str, Decl]:
+    """Normalise the API arguments ``shapes=`` and ``symmetric=`` into Decls."""
+    out: dict[str, Decl] = {}
+    if isinstance(shapes, str):
+        out.update(parse_declarations(shapes))
+    elif shapes:
+        for name, spec in dict(shapes).items():
+            _add_decl(out, name, parse_spec(spec))
+    if isinstance(symmetric, str):
+        symmetric = [symmetric]
+    for name in symmetric or ():
+        _add_decl(out, name, Decl(None, True))
+    return out
+
+
+# ----- unification ---------------------------------------------------------------------
+
+class Var:
+    """An unknown dimension."""
+    __slots__ = ()
+
+
+class Unifier:
+    """Union-find over dimensions; a class may be fixed to an int or a declared name."""
+
+    def __init__(self, source: str | None = None):
+        self.parent: dict = {}
+        self.source = source
+        self.names: dict = {}
+
+    def find(self, d):
+        while isinstance(d, Var) and d in self.parent:
+            d = self.parent[d]
+        return d
+
+    def unify(self, a, b) -> bool:
+        a, b = self.find(a), self.find(b)
+        if a is b or a == b:
+            return True
+        if isinstance(a, Var) and b != 1:
+            self.parent[a] = b
+            return True
+        if isinstance(b, Var) and a != 1:
+            self.parent[b] = a
+            return True
+        return False
+
+    def show_dim(self, d) -> str:
+        d = self.find(d)
+        if not isinstance(d, Var):
+            return str(d)
+        if d not in self.names:
+            self.names[d] = "nmkpqrstuvw"[len(self.names) % 11] + ("'" * (len(self.names) // 11))
+        return self.names[d]
+
+    def show(self, shape) -> str:
+        if shape == ():
+            return "scalar"
+        return "×".join(self.show_dim(d) for d in shape)
+
+
+def show_shape(shape) -> str:
+    return "scalar" if shape == () else "×".join(str(d) for d in shape)
+
+
+def chain_shape(shapes, unify, fail):
+    """The shape of a product: scalars commute; the rest multiply as matrices in order.
+
+    The one place where 1×1 becomes a scalar: a chain whose result is 1×1 is a scalar.
+    ``unify(a, b)`` says whether two dims can be equal; ``fail(i, acc, s)`` raises.
+    """
+    acc = None
+    for i, s in enumerate(shapes):
+        if s == ():
+            continue
+        if acc is None:
+            acc = s
+            continue
+        if not unify(acc[1], s[0]):
+            fail(i, acc, s)
+        acc = (acc[0], s[1])
+    if acc is None or (acc[0] == 1 and acc[1] == 1):
+        return ()
+    return acc
+
+
+# ----- inference --------------------------------------------------------------------------
+
+class _Inference:
+    """One pass over a surface tree: shapes with unknown dims, products regrouped."""
+
+    def __init__(self, decls: dict[str, Decl], source: str | None):
+        self.decls = decls
+        self.source = source
+        self.u = Unifier(source)
+        self.symbol_shapes: dict[str, tuple] = {}
+        self.order: list = []
+
+    # errors
+    def error(self, message: str, where):
+        span = where if isinstance(where, tuple) or where is None else where.span
+        raise ShapeError(message, self.source, span)
+
+    def named(self, node: Expr) -> str:
+        if self.source and node.span:
+            return f"'{self.source[node.span[0]:node.span[1]].strip()}'"
+        from .render import to_pretty
+        try:
+            return f"'{to_pretty(node)}'"
+        except Exception:  # pragma: no cover - printing a half-typed node
+            return type(node).__name__
+
+    def square(self, shape, node, what):
+        if shape == ():
+            return
+        if not self.u.unify(shape[0], shape[1]):
+            self.error(f"{what} needs a square matrix, but {self.named(node)} is "
+                       f"{self.u.show(shape)}", node)
+
+    def same(self, a, b, node, left, right, what):
+        if a == () or b == ():
+            return b if a == () else a
+        if not (self.u.unify(a[0], b[0]) and self.u.unify(a[1], b[1])):
+            self.error(f"cannot {what} {self.named(left)} ({self.u.show(a)}) and "
+                       f"{self.named(right)} ({self.u.show(b)}): shapes differ", node)
+        return a
+
+    # the walk
+    def run(self, e: Expr):
+        return self.visit(e)
+
+    def visit(self, e: Expr):
+        method = getattr(self, "visit_" + type(e).__name__)
+        return method(e)
+
+    def visit_Symbol(self, e: Symbol):
+        if e.name not in self.symbol_shapes:
+            decl = self.decls.get(e.name, Decl())
+            shape = decl.shape if decl.shape is not None else _default_shape(e.name)
+            shape = tuple(Var() if d is None else d for d in shape)
+            if decl.symmetric:
+                self.square(shape, e, f"symmetric {e.name}")
+            self.symbol_shapes[e.name] = shape
+            self.order.append(e.name)
+        shape = self.symbol_shapes[e.name]
+        return Symbol(e.name, shape, self.decls.get(e.name, Decl()).symmetric, span=e.span), shape
+
+    def visit_Const(self, e):
+        return e, ()
+
+    def visit_Identity(self, e):
+        v = Var()
+        return Identity(v, span=e.span), (v, v)
+
+    def visit_Ones(self, e):
+        shape = (Var(), 1)
+        return Ones(shape, span=e.span), shape
+
+    def visit_Mul(self, e: Mul):
+        items = [self.visit(f) for f in e.factors]
+        factors, chain, acc = [], [], None
+        for (node, shape), src in zip(items, e.factors):
+            if shape == ():
+                factors.append(node)
+                continue
+            if acc is None:
+                chain, acc = [node], shape
+            else:
+                if not self.u.unify(acc[1], shape[0]):
+                    left = Mul(tuple(chain), span=_join(chain))
+                    self.error(f"cannot multiply {self.named(left)} ({self.u.show(acc)}) by "
+                               f"{self.named(src)} ({self.u.show(shape)}): "
+                               f"{self.u.show_dim(acc[1])} columns ≠ "
+                               f"{self.u.show_dim(shape[0])} rows", _span_of(left, src))
+                chain.append(node)
+                acc = (acc[0], shape[1])
+            if chain_shape([acc], None, None) == ():   # the chain closed into a scalar
+                factors.append(chain[0] if len(chain) == 1 else
+                               Mul(tuple(chain), span=_join(chain)))
+                chain, acc = [], None
+        if chain:
+            factors.extend(chain)
+        node = factors[0] if len(factors) == 1 else Mul(tuple(factors), span=e.span)
+        return node, (acc if acc is not None else ())
+
+    def visit_Add(self, e: Add):
+        items = [self.visit(t) for t in e.terms]
+        shape, first = (), None
+        for (node, s), src in zip(items, e.terms):
+            if s != () and shape != ():
+                self.same(shape, s, e, first, src, "add")
+            if s != () and shape == ():
+                shape, first = s, src
+        return Add(tuple(n for n, _ in items), span=e.span), shape
+
+    def visit_Hadamard(self, e: Hadamard):
+        items = [self.visit(f) for f in e.factors]
+        shape, first = (), None
+        for (node, s), src in zip(items, e.factors):
+            if s != () and shape != ():
+                self.same(shape, s, e, first, src, "take the entrywise product of")
+            if s != () and shape == ():
+                shape, first = s, src
+        return Hadamard(tuple(n for n, _ in items), span=e.span), shape
+
+    def visit_ElemDiv(self, e: ElemDiv):
+        (num, a), (den, b) = self.visit(e.num), self.visit(e.den)
+        shape = self.same(a, b, e, e.num, e.den, "divide entrywise")
+        return ElemDiv(num, den, span=e.span), shape
+
+    def visit_Div(self, e: Div):
+        (num, a), (den, b) = self.visit(e.num), self.visit(e.den)
+        if b != ():
+            self.error(f"cannot divide by {self.named(e.den)} ({self.u.show(b)}): '/' divides "
+                       f"by a scalar; use ./ for entrywise division or ⁻¹ for an inverse", e)
+        inv = Power(den, Fraction(-1), span=e.den.span)
+        return Mul((num, inv), span=e.span), a
+
+    def visit_Power(self, e: Power):
+        base, shape = self.visit(e.base)
+        if shape == ():
+            return Power(base, e.exponent, span=e.span), ()
+        if e.exponent.denominator != 1:
+            self.error(f"a matrix power needs an integer exponent, got {e.exponent}", e)
+        if shape[1] == 1 or shape[0] == 1:
+            self.error(f"{self.named(e.base)} is a vector ({self.u.show(shape)}): write "
+                       f"‖x‖² or x ⊙ x rather than a power of a vector", e)
+        self.square(shape, e.base, "a matrix power")
+        if e.exponent < 0:
+            base = Inverse(base, span=e.span)
+        return Power(base, abs(e.exponent), span=e.span), shape
+
+    def visit_Transpose(self, e: Transpose):
+        arg, shape = self.visit(e.arg)
+        if shape == ():
+            return arg, ()
+        return Transpose(arg, span=e.span), (shape[1], shape[0])
+
+    def visit_Inverse(self, e: Inverse):
+        arg, shape = self.visit(e.arg)
+        if shape == ():
+            return Power(arg, Fraction(-1), span=e.span), ()
+        self.square(shape, e.arg, "the inverse")
+        return Inverse(arg, span=e.span), shape
+
+    def _square_scalar(self, e, what):
+        arg, shape = self.visit(e.arg)
+        self.square(shape, e.arg, what)
+        return arg, shape
+
+    def visit_Trace(self, e):
+        arg, shape = self._square_scalar(e, "tr")
+        return (arg if shape == () else Trace(arg, span=e.span)), ()
+
+    def visit_Det(self, e):
+        arg, shape = self._square_scalar(e, "det")
+        return (arg if shape == () else Det(arg, span=e.span)), ()
+
+    def visit_LogDet(self, e):
+        arg, shape = self._square_scalar(e, "logdet")
+        return (Func("log", arg, span=e.span) if shape == () else LogDet(arg, span=e.span)), ()
+
+    def visit_Func(self, e: Func):
+        arg, shape = self.visit(e.arg)
+        return Func(e.name, arg, span=e.span), shape
+
+    def visit_Sum(self, e: Sum):
+        arg, shape = self.visit(e.arg)
+        return (arg if shape == () else Sum(arg, span=e.span)), ()
+
+    def visit_Diag(self, e: Diag):
+        arg, shape = self.visit(e.arg)
+        if shape == ():
+            self.error(f"diag needs a vector or a square matrix, but {self.named(e.arg)} "
+                       f"is a scalar", e)
+        if shape[1] == 1:
+            return DiagMat(arg, span=e.span), (shape[0], shape[0])
+        if shape[0] == 1:
+            return DiagMat(Transpose(arg), span=e.span), (shape[1], shape[1])
+        self.square(shape, e.arg, "diag of a matrix")
+        return DiagVec(arg, span=e.span), (shape[0], 1)
+
+    def visit_Norm(self, e: Norm):
+        arg, shape = self.visit(e.arg)
+        if shape == ():
+            raise NoRuleError(f"‖·‖ of the scalar {self.named(e.arg)} (an absolute value) "
+                              f"is not supported", self.source, e.span)
+        is_vector = 1 in shape
+        if not is_vector and e.kind != "F":
+            self.error(f"‖{self.named(e.arg)[1:-1]}‖ of a matrix is ambiguous: write "
+                       f"‖X‖_F for the Frobenius norm", e)
+        return Norm(arg, "2" if is_vector else "F", span=e.span), ()
+
+    # ----- naming and the typed tree -------------------------------------------------
+
+    def finish(self, e: Expr) -> Expr:
+        taken = {d for s in self.symbol_shapes.values() for d in s if isinstance(d, str)}
+        pool = (n for n in itertools.chain("mnkpqrstuvw", (f"d{i}" for i in itertools.count(1)))
+                if n not in taken)
+        names: dict = {}
+
+        def dim(d):
+            d = self.u.find(d)
+            if not isinstance(d, Var):
+                return d
+            if d not in names:
+                names[d] = next(pool)
+            return names[d]
+
+        for name in self.order:   # dims named in order of first appearance
+            for d in self.symbol_shapes[name]:
+                dim(d)
+        memo: dict[int, Expr] = {}
+
+        def rebuild(node: Expr) -> Expr:
+            if id(node) in memo:
+                return memo[id(node)]
+            if isinstance(node, Symbol):
+                out = Symbol(node.name, tuple(dim(d) for d in node.shape_), node.symmetric,
+                             span=node.span)
+            elif isinstance(node, Identity):
+                out = Identity(dim(node.n), span=node.span)
+            elif isinstance(node, Ones):
+                out = Ones(tuple(dim(d) for d in node.shape_), span=node.span)
+            else:
+                kids = node.children()
+                out = node.rebuild(rebuild(k) for k in kids) if kids else node
+            memo[id(node)] = out
+            return out
+
+        return rebuild(e)
+
+
+def _join(nodes):
+    spans = [n.span for n in nodes if n.span]
+    return (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
+
+
+def _span_of(*nodes):
+    return _join(nodes)
+
+
+def _default_shape(name: str) -> tuple:
+    letter = name[0]
+    if letter in GREEK_NAMES or "\u0370" <= letter <= "\u03ff":
+        return (None, None) if letter.isupper() else ()
+    return (None, 1) if letter.islower() else (None, None)
+
+
+def infer(surface: Expr, decls: dict[str, Decl] | None = None, source: str | None = None) -> Expr:
+    """Give every symbol a shape (unifying dims) and return the typed tree."""
+    inference = _Inference(decls or {}, source)
+    node, _ = inference.run(surface)
+    return inference.finish(node)
+
+
+# ----- shape rules of typed nodes ----------------------------------------------------------
+
+def _mismatch(node: Expr, message: str):
+    raise ShapeError(f"internal shape error in {type(node).__name__}: {message}")
+
+
+def _equal(a, b) -> bool:
+    return a == b
+
+
+@singledispatch
+def shape_of(e: Expr) -> tuple:
+    """The shape of a typed node, from its children's shapes."""
+    raise NoRuleError(f"shape: no rule for {type(e).__name__}")
+
+
+@shape_of.register
+def _(e: Symbol):
+    if e.shape_ is None:
+        raise ShapeError(f"symbol {e.name} has no shape yet (call infer first)")
+    return e.shape_
+
+
+@shape_of.register(Const)
+@shape_of.register(DimSize)
+def _(e):
+    return ()
+
+
+@shape_of.register
+def _(e: Identity):
+    return (e.n, e.n)
+
+
+@shape_of.register(Zero)
+@shape_of.register(Ones)
+def _(e):
+    return e.shape_
+
+
+@shape_of.register
+def _(e: Differential):
+    return e.of.shape
+
+
+@shape_of.register
+def _(e: Mul):
+    return chain_shape([f.shape for f in e.factors], _equal,
+                       lambda i, acc, s: _mismatch(e, f"{show_shape(acc)} by {show_shape(s)}"))
+
+
+def _broadcast(e, parts):
+    shapes = {p.shape for p in parts} - {()}
+    if len(shapes) > 1:
+        _mismatch(e, " vs ".join(show_shape(s) for s in shapes))
+    return shapes.pop() if shapes else ()
+
+
+@shape_of.register
+def _(e: Add):
+    return _broadcast(e, e.terms)
+
+
+@shape_of.register
+def _(e: Hadamard):
+    return _broadcast(e, e.factors)
+
+
+@shape_of.register
+def _(e: ElemDiv):
+    return _broadcast(e, (e.num, e.den))
+
+
+@shape_of.register(Power)
+@shape_of.register(Inverse)
+@shape_of.register(Func)
+def _(e):
+    return e.children()[0].shape
+
+
+@shape_of.register
+def _(e: Transpose):
+    s = e.arg.shape
+    return () if s == () else (s[1], s[0])
+
+
+@shape_of.register(Trace)
+@shape_of.register(Det)
+@shape_of.register(LogDet)
+@shape_of.register(Sum)
+@shape_of.register(Norm)
+def _(e):
+    return ()
+
+
+@shape_of.register
+def _(e: DiagMat):
+    n = e.arg.shape[0]
+    return (n, n)
+
+
+@shape_of.register
+def _(e: DiagVec):
+    return (e.arg.shape[0], 1)

@@ -1,0 +1,545 @@
+"""Stage 4 — simplify: textbook normal form through small named rules.
+
+Normal form (what every constructor below returns):
+
+* transposes pushed towards the leaves — through products, inverses and powers always,
+  through sums only when that does not add transposes — and cancelled ((Aᵀ)ᵀ = A, Wᵀ = W
+  for a declared-symmetric W, the transpose of a scalar is the scalar);
+* products: one rational coefficient first, then the scalar factors (equal bases merged
+  into powers: ‖x‖·‖x‖⁻¹ = 1), then the matrix chain (I dropped, X X⁻¹ cancelled, equal
+  neighbours merged into powers); a scalar-valued sub-product such as (aᵀx) stays one
+  factor;
+* sums: flat, zeros dropped, like terms collected (−AᵀW(x − As) − AᵀW(x − As) =
+  −2AᵀW(x − As)); a scalar left alone in a matrix sum keeps its broadcast shape;
+* then :func:`factor` pulls common left or right factors out of sums where the printed
+  form does not grow (Ax + Aᵀx → (A + Aᵀ)x).
+
+Every constructor is the identity's own rule table for one operation; each rewrite
+shrinks the tree or moves a transpose strictly down, so the bottom-up rebuild terminates.
+Entry point: :func:`simplify`.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .nodes import (ONE, Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
+                    Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power,
+                    Sum, Symbol, Trace, Transpose, Zero, walk)
+from .shapes import chain_shape
+
+# ----- helpers ------------------------------------------------------------------------
+
+
+def _c(value) -> Const:
+    return Const(Fraction(value))
+
+
+def is_zero(e: Expr) -> bool:
+    return isinstance(e, Zero) or (isinstance(e, Const) and e.value == 0)
+
+
+def zero(shape) -> Expr:
+    return Zero(tuple(shape))
+
+
+def decompose(e: Expr) -> tuple[Fraction, list[Expr], list[Expr]]:
+    """A product as (coefficient, scalar factors, matrix chain).
+
+    A scalar-valued chain inside a product (the aᵀx of (aᵀx)b) is one scalar factor;
+    a scalar-valued product's own chain (aᵀXb) is returned as its chain.
+    """
+    if isinstance(e, Const):
+        return e.value, [], []
+    if not isinstance(e, Mul):
+        return (Fraction(1), [e], []) if e.shape == () else (Fraction(1), [], [e])
+    coeff, scalars, chain = Fraction(1), [], []
+    for f in e.factors:
+        c, s, ch = decompose(f)
+        coeff *= c
+        scalars += s
+        if ch and f.shape == ():
+            scalars.append(_group(ch))
+        else:
+            chain += ch
+    return coeff, scalars, chain
+
+
+def _group(chain: list[Expr]) -> Expr:
+    return chain[0] if len(chain) == 1 else Mul(tuple(chain))
+
+
+# ----- products ------------------------------------------------------------------------
+
+def mul(*factors: Expr) -> Expr:
+    """Product with coefficient folding, power merging and chain cleaning."""
+    shape = chain_shape([f.shape for f in factors], lambda a, b: a == b, _bad_chain)
+    coeff, scalars, chain = Fraction(1), [], []
+    for f in factors:
+        if is_zero(f):
+            return zero(shape)
+        c, s, ch = decompose(f)
+        coeff *= c
+        scalars += s
+        if ch and f.shape == ():
+            scalars.append(_group(ch))
+        else:
+            chain += ch
+    if coeff == 0:
+        return zero(shape)
+    scalars = merge_scalar_powers(scalars)
+    coeff *= _prod(s.value for s in scalars if isinstance(s, Const))
+    scalars = [s for s in scalars if not isinstance(s, Const)]
+    chain = clean_chain(chain)
+    if shape == () and not chain:   # 2(aᵀx) is written 2aᵀx: the last group is the chain
+        groups = [s for s in scalars if isinstance(s, Mul)]
+        if groups:
+            scalars.remove(groups[-1])
+            chain = list(groups[-1].factors)
+    parts = ([Const(coeff)] if coeff != 1 or not (scalars or chain) else []) + scalars + chain
+    return parts[0] if len(parts) == 1 else Mul(tuple(parts))
+
+
+def _bad_chain(i, acc, s):
+    raise AssertionError(f"internal: product of {acc} by {s}")
+
+
+def _prod(values):
+    out = Fraction(1)
+    for v in values:
+        out *= v
+    return out
+
+
+def merge_scalar_powers(scalars: list[Expr]) -> list[Expr]:
+    """x·x → x², ‖x‖·‖x‖⁻¹ → 1 (scalar factors commute)."""
+    exponents: dict[Expr, Fraction] = {}
+    for s in scalars:
+        base, k = (s.base, s.exponent) if isinstance(s, Power) else (s, Fraction(1))
+        base = _orient_scalar(base)
+        exponents[base] = exponents.get(base, Fraction(0)) + k
+    return [power(b, k) for b, k in exponents.items() if k != 0]
+
+
+def _orient_scalar(e: Expr) -> Expr:
+    """aᵀx and xᵀa are the same scalar: keep the orientation whose first factor is a
+    row of a symbol (uᵀ…), preferring the lexicographically smaller text."""
+    if isinstance(e, Mul) and all(f.shape != () for f in e.factors):
+        flipped = transpose(Mul(e.factors), force=True)
+        if isinstance(flipped, Mul) and _sort_key(flipped) < _sort_key(e):
+            return flipped
+    return e
+
+
+def _sort_key(e: Expr) -> str:
+    return repr(e)
+
+
+def clean_chain(chain: list[Expr]) -> list[Expr]:
+    """Drop identities, cancel X X⁻¹, merge equal neighbours into powers."""
+    out: list[Expr] = []
+    for f in chain:
+        if isinstance(f, Identity) and (out or len(chain) > 1):
+            continue
+        if out and _cancels(out[-1], f):
+            out.pop()
+            continue
+        if out and _same_base(out[-1], f) is not None:
+            base, k = _same_base(out[-1], f)
+            out[-1] = power(base, k)
+            if isinstance(out[-1], Identity):
+                out.pop()
+            continue
+        out.append(f)
+    if not out and chain:
+        n = chain[0].shape[0]
+        return [Identity(n)]
+    return out
+
+
+def _cancels(a: Expr, b: Expr) -> bool:
+    return (isinstance(b, Inverse) and b.arg == a) or (isinstance(a, Inverse) and a.arg == b)
+
+
+def _same_base(a: Expr, b: Expr):
+    """(base, exponent) when a·b is a power of one square base, else None."""
+    def split(e):
+        return (e.base, e.exponent) if isinstance(e, Power) else (e, Fraction(1))
+    (ba, ka), (bb, kb) = split(a), split(b)
+    if ba == bb and ba.shape != () and ba.shape[0] == ba.shape[1] and \
+            not isinstance(ba, (Identity, Zero, Ones)):
+        return ba, ka + kb
+    return None
+
+
+# ----- sums ------------------------------------------------------------------------------
+
+def add(*terms: Expr) -> Expr:
+    """Sum: flatten, drop zeros, collect like terms; scalars broadcast over matrices."""
+    flat: list[Expr] = []
+    for t in terms:
+        flat.extend(t.terms if isinstance(t, Add) else (t,))
+    shapes = {t.shape for t in flat} - {()}
+    shape = shapes.pop() if shapes else ()
+    coeffs: dict[Expr, Fraction] = {}
+    for t in flat:
+        if is_zero(t):
+            continue
+        c, rest = split_coefficient(t)
+        coeffs[rest] = coeffs.get(rest, Fraction(0)) + c
+    out = [mul(_c(c), rest) for rest, c in coeffs.items() if c != 0]
+    if not out:
+        return zero(shape)
+    if shape != () and all(t.shape == () for t in out):
+        return mul(add(*out), Ones(shape))
+    return out[0] if len(out) == 1 else Add(tuple(out))
+
+
+def split_coefficient(t: Expr) -> tuple[Fraction, Expr]:
+    if isinstance(t, Const):
+        return t.value, ONE
+    if isinstance(t, Mul) and isinstance(t.factors[0], Const):
+        rest = t.factors[1:]
+        return t.factors[0].value, rest[0] if len(rest) == 1 else Mul(rest)
+    return Fraction(1), t
+
+
+def neg(e: Expr) -> Expr:
+    return mul(_c(-1), e)
+
+
+# ----- entrywise operations ----------------------------------------------------------------
+
+def hadamard(*factors: Expr) -> Expr:
+    """A ⊙ B: scalars become coefficients, 𝟏 drops, a ⊙ (1 ./ b) becomes a ./ b."""
+    flat: list[Expr] = []
+    for f in factors:
+        flat.extend(f.factors if isinstance(f, Hadamard) else (f,))
+    shapes = {f.shape for f in flat} - {()}
+    shape = shapes.pop() if shapes else ()
+    if any(is_zero(f) for f in flat):
+        return zero(shape)
+    scalars = [f for f in flat if f.shape == ()]
+    matrices = [f for f in flat if f.shape != () and not isinstance(f, Ones)]
+    dens = [f.den for f in matrices if isinstance(f, ElemDiv) and _is_one(f.num)]
+    matrices = [f for f in matrices if not (isinstance(f, ElemDiv) and _is_one(f.num))]
+    if not matrices:
+        core = Ones(shape) if shape != () else ONE
+    else:
+        core = matrices[0] if len(matrices) == 1 else Hadamard(tuple(matrices))
+    for d in dens:
+        core = elemdiv(core, d)
+    return mul(*scalars, core) if scalars else core
+
+
+def _is_one(e: Expr) -> bool:
+    return isinstance(e, Const) and e.value == 1 or isinstance(e, Ones)
+
+
+def elemdiv(a: Expr, b: Expr) -> Expr:
+    """a ./ b; by a scalar it is a product by b⁻¹; exp(u) ./ (1 + exp(u)) = σ(u)."""
+    if b.shape == ():
+        return mul(a, power(b, Fraction(-1)))
+    if is_zero(a):
+        return zero(b.shape)
+    if isinstance(b, Ones):
+        return a
+    if isinstance(a, Func) and a.name == "exp" and b == add(ONE, a):
+        return func("sigmoid", a.arg)
+    if isinstance(a, Const) and a.value != 1:
+        return mul(a, elemdiv(ONE, b))
+    return ElemDiv(a, b)
+
+
+def func(name: str, arg: Expr) -> Expr:
+    """An elementwise function; log(exp(u)) = u, exp(log(u)) = u, constants folded."""
+    if isinstance(arg, Func) and {name, arg.name} == {"log", "exp"}:
+        return arg.arg
+    if isinstance(arg, Zero) or (isinstance(arg, Const) and arg.value == 0):
+        if name in ("sin", "tanh", "sqrt"):
+            return arg
+        if name in ("exp", "cos"):
+            return ONE if arg.shape == () else Ones(arg.shape)
+    if isinstance(arg, Const) and arg.value == 1 and name in ("log", "sqrt"):
+        return _c(0) if name == "log" else ONE
+    return Func(name, arg)
+
+
+# ----- transpose, inverse, power ----------------------------------------------------------
+
+def transposes(e: Expr) -> int:
+    return sum(1 for n in walk(e) if isinstance(n, Transpose))
+
+
+def transpose(e: Expr, force: bool = False) -> Expr:
+    """Xᵀ pushed to the leaves: (AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, Wᵀ = W for symmetric W."""
+    if e.shape == () and not force:
+        return e
+    match e:
+        case Transpose(arg=a):
+            return a
+        case Symbol(symmetric=True) | Identity() | DiagMat() | Const():
+            return e
+        case Differential(of=x) if x.symmetric:
+            return e
+        case Zero(shape_=s):
+            return Zero(s[::-1])
+        case Ones(shape_=s):
+            return Ones(s[::-1]) if s[1] != 1 and s[0] != 1 else Transpose(e)
+        case Mul(factors=fs):
+            coeff, scalars, chain = decompose(e)
+            return mul(_c(coeff), *scalars, *[transpose(f) for f in reversed(chain)])
+        case Inverse(arg=a) if isinstance(a, Symbol) and a.symmetric:
+            return e
+        case Inverse(arg=Transpose(arg=a)):
+            return inverse(a)
+        case Power(base=b, exponent=k):
+            return power(transpose(b), k)
+        case Add(terms=ts) | Hadamard(factors=ts):
+            pushed = (add if isinstance(e, Add) else hadamard)(*[transpose(t) for t in ts])
+            return pushed if transposes(pushed) <= transposes(e) + 1 else Transpose(e)
+        case Func(name=n, arg=a):
+            pushed = func(n, transpose(a))
+            return pushed if transposes(pushed) <= transposes(e) + 1 else Transpose(e)
+    return Transpose(e)
+
+
+def inverse(e: Expr) -> Expr:
+    """X⁻¹: (X⁻¹)⁻¹ = X, I⁻¹ = I, (Xᵀ)⁻¹ = (X⁻¹)ᵀ, (cX)⁻¹ = c⁻¹X⁻¹, a scalar's is 1/a."""
+    if e.shape == ():
+        return power(e, Fraction(-1))
+    match e:
+        case Inverse(arg=a):
+            return a
+        case Identity():
+            return e
+        case Transpose(arg=a):
+            return transpose(inverse(a))
+        case Power(base=b, exponent=k):
+            return power(inverse(b), k)
+        case Mul() if len(decompose(e)[2]) == 1:
+            coeff, scalars, chain = decompose(e)
+            return mul(_c(1 / coeff), *[power(s, -1) for s in scalars], inverse(chain[0]))
+    return Inverse(e)
+
+
+def power(base: Expr, k) -> Expr:
+    """x^k: x¹ = x, x⁰ = 1 (or I), constants folded, (x^a)^b = x^(ab) for integer b."""
+    k = Fraction(k)
+    if k == 1:
+        return base
+    if k == 0:
+        return ONE if base.shape == () else Identity(base.shape[0])
+    if isinstance(base, Const):
+        if base.value == 0 and k < 0:
+            raise ZeroDivisionError("0 to a negative power")
+        if k.denominator == 1:
+            return Const(base.value ** k.numerator)
+    if isinstance(base, (Identity, Ones)) and base.shape != () and base.shape[1] != 1:
+        return base if isinstance(base, Identity) else Power(base, k)
+    if isinstance(base, Power) and k.denominator == 1 and base.exponent.denominator == 1:
+        return power(base.base, base.exponent * k)
+    if isinstance(base, Mul) and base.shape == () and k.denominator == 1:
+        coeff, scalars, chain = decompose(base)
+        if coeff != 1 or len(scalars) + (1 if chain else 0) > 1:
+            parts = [power(s, k) for s in scalars]
+            if chain:
+                parts.append(Power(Mul(tuple(chain)) if len(chain) > 1 else chain[0], k))
+            return mul(Const(coeff ** k), *parts)
+    if base.shape != () and k < 0:
+        return power(inverse(base), -k)
+    return Power(base, k)
+
+
+# ----- scalar functions of matrices ---------------------------------------------------------
+
+def trace(e: Expr) -> Expr:
+    """tr: linear (scalars out, sums split), tr(Aᵀ) = tr(A), tr(I) = n, cyclic to a scalar."""
+    if e.shape == ():
+        return e
+    match e:
+        case Zero():
+            return _c(0)
+        case Identity(n=n):
+            return DimSize(n)
+        case Transpose(arg=a):
+            return trace(a)
+        case Add(terms=ts):
+            return add(*[trace(t) for t in ts])
+        case Mul():
+            coeff, scalars, chain = decompose(e)
+            if coeff != 1 or scalars:
+                return mul(_c(coeff), *scalars, trace(mul(*chain)))
+            for i, f in enumerate(chain):   # tr(abᵀ) = bᵀa: rotate to a row first
+                if i and f.shape[0] == 1:
+                    return mul(*chain[i:], *chain[:i])
+    return Trace(e)
+
+
+def det(e: Expr) -> Expr:
+    """det: det(I) = 1, det(Xᵀ) = det(X), det(X⁻¹) = det(X)⁻¹."""
+    if e.shape == ():
+        return e
+    match e:
+        case Identity():
+            return ONE
+        case Transpose(arg=a):
+            return det(a)
+        case Inverse(arg=a):
+            return power(det(a), -1)
+    return Det(e)
+
+
+def logdet(e: Expr) -> Expr:
+    """log det: logdet(Xᵀ) = logdet(X), logdet(X⁻¹) = −logdet(X)."""
+    if e.shape == ():
+        return func("log", e)
+    match e:
+        case Identity():
+            return _c(0)
+        case Transpose(arg=a):
+            return logdet(a)
+        case Inverse(arg=a):
+            return neg(logdet(a))
+    return LogDet(e)
+
+
+def sum_entries(e: Expr) -> Expr:
+    """sum(X): linear; the sum of a scalar is itself."""
+    if e.shape == ():
+        return e
+    match e:
+        case Zero():
+            return _c(0)
+        case Transpose(arg=a):
+            return sum_entries(a)
+        case Mul():
+            coeff, scalars, chain = decompose(e)
+            if coeff != 1 or scalars:
+                return mul(_c(coeff), *scalars, sum_entries(mul(*chain)))
+    return Sum(e)
+
+
+def diagmat(e: Expr) -> Expr:
+    return zero((e.shape[0], e.shape[0])) if is_zero(e) else DiagMat(e)
+
+
+def diagvec(e: Expr) -> Expr:
+    if isinstance(e, DiagMat):
+        return e.arg
+    return zero((e.shape[0], 1)) if is_zero(e) else DiagVec(e)
+
+
+def norm(e: Expr, kind: str) -> Expr:
+    if is_zero(e):
+        return _c(0)
+    if isinstance(e, Transpose):
+        return norm(e.arg, kind)
+    return Norm(e, kind)
+
+
+# ----- the engine -------------------------------------------------------------------------
+
+REBUILD = {
+    Add: lambda e, k: add(*k), Mul: lambda e, k: mul(*k), Hadamard: lambda e, k: hadamard(*k),
+    ElemDiv: lambda e, k: elemdiv(*k), Power: lambda e, k: power(k[0], e.exponent),
+    Transpose: lambda e, k: transpose(k[0]), Inverse: lambda e, k: inverse(k[0]),
+    Trace: lambda e, k: trace(k[0]), Det: lambda e, k: det(k[0]),
+    LogDet: lambda e, k: logdet(k[0]), Func: lambda e, k: func(e.name, k[0]),
+    Sum: lambda e, k: sum_entries(k[0]), DiagMat: lambda e, k: diagmat(k[0]),
+    DiagVec: lambda e, k: diagvec(k[0]), Norm: lambda e, k: norm(k[0], e.kind),
+}
+
+
+def rebuild(e: Expr, memo: dict | None = None) -> Expr:
+    """One bottom-up pass through the constructors (shared subtrees visited once)."""
+    memo = {} if memo is None else memo
+    for node in walk(e):
+        if id(node) in memo:
+            continue
+        kids = node.children()
+        if not kids:
+            memo[id(node)] = node
+            continue
+        new = [memo[id(k)] for k in kids]
+        memo[id(node)] = REBUILD[type(node)](node, new)
+    return memo[id(e)]
+
+
+def simplify(e: Expr, max_passes: int = 8) -> Expr:
+    """Normal form, then common factors pulled out; value and shape are preserved."""
+    shape = e.shape
+    for _ in range(max_passes):
+        new = factor(rebuild(e))
+        if new == e:
+            break
+        e = new
+    assert e.shape == shape, f"simplify changed the shape {shape} → {e.shape}"
+    return e
+
+
+# ----- factoring ----------------------------------------------------------------------------
+
+def size(e: Expr) -> int:
+    """Roughly the printed length without spaces and brackets: leaves and operators."""
+    match e:
+        case Symbol() | Identity() | Zero() | Ones() | DimSize() | Differential():
+            return len(e.name) if isinstance(e, Symbol) else 1
+        case Const(value=v):
+            return len(str(abs(v))) + (1 if v < 0 else 0)
+        case Add(terms=ts):
+            return sum(size(t) for t in ts) + len(ts) - 1
+        case Mul(factors=fs):
+            return sum(size(f) for f in fs)
+        case Hadamard(factors=fs):
+            return sum(size(f) for f in fs) + len(fs) - 1
+        case Transpose(arg=a) | Inverse(arg=a) | Power(base=a):
+            return size(a) + 1
+        case Norm(arg=a):
+            return size(a) + 2
+    kids = e.children()
+    return sum(size(k) for k in kids) + 2 + len(type(e).__name__) // 2
+
+
+def factor(e: Expr) -> Expr:
+    """Pull common left/right matrix factors out of sums where it does not lengthen."""
+    memo: dict[int, Expr] = {}
+    for node in walk(e):
+        kids = node.children()
+        new = node.rebuild(memo[id(k)] for k in kids) if kids else node
+        if isinstance(new, Add):
+            new = factor_sum(new)
+        memo[id(node)] = new
+    return memo[id(e)]
+
+
+def factor_sum(e: Add) -> Expr:
+    best = e
+    for side in ("right", "left"):
+        candidate = _factor_side(e, side)
+        if candidate is not None and size(candidate) < size(best):
+            best = candidate
+    return best
+
+
+def _factor_side(e: Add, side: str) -> Expr | None:
+    groups: dict[Expr, list[int]] = {}
+    parts = []
+    for i, t in enumerate(e.terms):
+        coeff, scalars, chain = decompose(t)
+        parts.append((coeff, scalars, chain))
+        if len(chain) >= 2:
+            key = chain[-1] if side == "right" else chain[0]
+            groups.setdefault(key, []).append(i)
+    key, members = max(groups.items(), key=lambda kv: len(kv[1]), default=(None, []))
+    if len(members) < 2:
+        return None
+    inner = []
+    for i in members:
+        coeff, scalars, chain = parts[i]
+        rest = chain[:-1] if side == "right" else chain[1:]
+        inner.append(mul(_c(coeff), *scalars, *rest))
+    summed = factor(add(*inner))
+    grouped = mul(summed, key) if side == "right" else mul(key, summed)
+    terms = [grouped if i == members[0] else t for i, t in enumerate(e.terms)
+             if i == members[0] or i not in members]
+    return add(*terms)
