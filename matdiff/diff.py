@@ -237,7 +237,7 @@ def _(L: Hadamard, G, x):
     """⟨G, H ⊙ M⟩ = ⟨H ⊙ G, M⟩."""
     k = next(i for i, f in enumerate(L.factors) if _has_differential(f))
     others = L.factors[:k] + L.factors[k + 1:]
-    g = hadamard(*others, G)
+    g = hadamard(G, *others)
     f = L.factors[k]
     return pullback(f, sum_entries(g) if f.shape == () else g, x)
 

@@ -17,14 +17,29 @@ from .parse import canonical_name
 from .render import shape_text
 
 
-def bind(expr_symbols: dict[str, Symbol], values: dict) -> tuple[dict, dict]:
-    """Check values against the symbols' shapes; return (arrays by name, dims by name)."""
-    given = {canonical_name(str(k)): v for k, v in dict(values).items()}
-    missing = [n for n in expr_symbols if n not in given]
+def bind(expr_symbols: dict[str, Symbol], values: dict,
+         required: tuple[str, ...] | None = None) -> tuple[dict, dict]:
+    """Check values against the symbols' shapes; return (arrays by name, dims by name).
+
+    Every symbol in ``required`` (default: all) needs a value; a value for a name that is
+    not a symbol here is an error too.
+    """
+    if not isinstance(values, dict):
+        raise EvaluationError(f"values must be a dict of name → array, got "
+                              f"{type(values).__name__}")
+    given = {canonical_name(str(k)): v for k, v in values.items()}
+    unknown = [n for n in given if n not in expr_symbols]
+    if unknown:
+        raise EvaluationError(f"{', '.join(unknown)} is not a symbol of this expression "
+                              f"(its symbols: {', '.join(expr_symbols) or 'none'})")
+    required = tuple(expr_symbols) if required is None else required
+    missing = [n for n in required if n not in given]
     if missing:
         raise EvaluationError(f"no value given for {', '.join(missing)}")
     arrays, dims, source = {}, {}, {}
     for name, sym in expr_symbols.items():
+        if name not in given:
+            continue
         arr = _as_array(name, given[name], sym.shape)
         for d, size in zip(sym.shape, arr.shape):
             if isinstance(d, int):
@@ -66,9 +81,15 @@ def _wrong(name, shape, value, why):
                           f"({why})")
 
 
-def evaluate(e: Expr, values: dict, dims: dict | None = None) -> np.ndarray:
-    """The value of e (numpy, internal n×1 columns) at the given symbol values."""
-    arrays, bound = bind(symbols_of(e), values)
+def evaluate(e: Expr, values: dict, dims: dict | None = None,
+             symbols: dict[str, Symbol] | None = None) -> np.ndarray:
+    """The value of e (numpy, internal n×1 columns) at the given symbol values.
+
+    ``symbols`` may name more symbols than e has (all those of a derivative's problem):
+    their values are checked too, but only e's own are required.
+    """
+    own = symbols_of(e)
+    arrays, bound = bind({**own, **(symbols or {})}, values, tuple(own))
     bound.update(dims or {})
     memo: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):

@@ -157,7 +157,7 @@ def _lark():
     from lark import Lark
     from .resources import grammar_path
     return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr",
-                propagate_positions=True, maybe_placeholders=False)
+                propagate_positions=True, maybe_placeholders=False, cache=True)
 
 
 def _span(meta) -> tuple[int, int] | None:

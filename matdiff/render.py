@@ -14,7 +14,7 @@ from fractions import Fraction
 from .nodes import (Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
                     Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power, Sum,
                     Symbol, Trace, Transpose, Zero)
-from .parse import GREEK_NAMES, split_run
+from .parse import FUNCTIONS, GREEK_NAMES, split_run
 
 ADD, HAD, DIV, NEG, MUL, POSTFIX, ATOM = 10, 30, 40, 45, 50, 90, 100
 
@@ -124,9 +124,14 @@ class Printer:
 
     def _Add(self, e: Add):
         parts = []
-        for i, term in enumerate(e.terms):
+        terms = list(e.terms)
+        first_positive = next((t for t in terms if not self.split_sign(t)[0]), None)
+        if first_positive is not None:   # −½Σ⁻¹ + ½M prints as ½M − ½Σ⁻¹
+            terms.remove(first_positive)
+            terms.insert(0, first_positive)
+        for i, term in enumerate(terms):
             negative, body = self.split_sign(term)
-            text = self.wrap(body, ADD + 1) if body is not None else None
+            text = self.wrap(body, ADD)
             if i == 0:
                 parts.append(f"{self.s.minus}{text}" if negative else text)
             else:
@@ -147,8 +152,10 @@ class Printer:
 
     def _Mul(self, e: Mul):
         negative, body = self.split_sign(e)
+        if negative and isinstance(body, (Hadamard, ElemDiv)):
+            return f"{self.s.minus}{self(body)}", HAD   # −(y ⊙ u) = −y ⊙ u
         if negative:
-            return f"{self.s.minus}{self.wrap(body, MUL)}", NEG
+            return f"{self.s.minus}{self.wrap(body, DIV)}", NEG
         num = [f for f in e.factors if not _is_reciprocal(f)]
         den = [_reciprocal(f) for f in e.factors if _is_reciprocal(f)]
         if den:
@@ -178,13 +185,16 @@ class Printer:
         return f"{left}{right}" if _juxtapose_safely(left, right) else f"{left} {right}"
 
     def _Hadamard(self, e: Hadamard):
-        return self.s.hadamard.join(self.wrap(f, DIV) for f in e.factors), HAD
+        return self.s.hadamard.join(self.wrap(f, HAD) if isinstance(f, Hadamard) else
+                                    self.wrap(f, DIV) for f in e.factors), HAD
 
     def _ElemDiv(self, e: ElemDiv):
         return f"{self.wrap(e.num, HAD)}{self.s.elemdiv}{self.wrap(e.den, DIV)}", HAD
 
     def _Power(self, e: Power):
         k = e.exponent
+        if k < 0 and e.base.shape == ():
+            return self._Mul(Mul((e,)))
         if isinstance(e.base, Transpose) and isinstance(e.base.arg, Inverse) and k == 1:
             return self.show(e.base)
         base = self.wrap(e.base, ATOM)
@@ -270,8 +280,11 @@ def _juxtapose_safely(left: str, right: str) -> bool:
     a = a.lstrip("0123456789")
     if not a:
         return True   # 2A
-    if right[len(b):].startswith("(") and len(a + b) > 1:
-        return False   # t r (x) would read as tr(x)
+    joined = a + b
+    for name in FUNCTIONS:   # t r (x) would read as tr(x)
+        for start in range(max(0, len(a) - len(name) + 1), len(a)):
+            if joined.startswith(name, start) and start + len(name) > len(a):
+                return False
     try:
         return split_run(a + b, frozenset()) == \
             [(n, i, j) for n, i, j in split_run(a, frozenset())] + \

@@ -22,7 +22,7 @@ from functools import singledispatch
 from .errors import DeclarationError, NoRuleError, ShapeError
 from .nodes import (Add, Const, Det, Diag, DiagMat, DiagVec, Differential, DimSize, Div,
                     ElemDiv, Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm,
-                    Ones, Power, Sum, Symbol, Trace, Transpose, Zero)
+                    Ones, Power, Sum, Symbol, Trace, Transpose, Zero, symbols_of)
 from .parse import GREEK_NAMES, canonical_name, is_valid_name
 
 # ----- declarations ----------------------------------------------------------------
@@ -456,11 +456,21 @@ def _default_shape(name: str) -> tuple:
     return (None, 1) if letter.islower() else (None, None)
 
 
-def infer(surface: Expr, decls: dict[str, Decl] | None = None, source: str | None = None) -> Expr:
-    """Give every symbol a shape (unifying dims) and return the typed tree."""
+def infer(surface: Expr, decls: dict[str, Decl] | None = None, source: str | None = None,
+          extra: tuple[str, ...] = ()) -> tuple[Expr, dict[str, Symbol]]:
+    """Give every symbol a shape (unifying dims); return the typed tree and its symbols.
+
+    ``extra`` names symbols to type even if the expression does not contain them (the
+    variable of a derivative that does not occur).
+    """
     inference = _Inference(decls or {}, source)
     node, _ = inference.run(surface)
-    return inference.finish(node)
+    extras = [inference.visit(Symbol(name))[0] for name in extra]
+    typed = inference.finish(Add((node, *extras)) if extras else node)
+    if extras:
+        typed, extras = typed.terms[0], typed.terms[1:]
+    symbols = {s.name: s for s in (*symbols_of(typed).values(), *extras)}
+    return typed, symbols
 
 
 # ----- shape rules of typed nodes ----------------------------------------------------------

@@ -218,7 +218,12 @@ def hadamard(*factors: Expr) -> Expr:
     shape = shapes.pop() if shapes else ()
     if any(is_zero(f) for f in flat):
         return zero(shape)
-    scalars = [f for f in flat if f.shape == ()]
+    coeff = Fraction(1)
+    for i, f in enumerate(flat):   # (−y) ⊙ u = −(y ⊙ u)
+        if isinstance(f, Mul) and isinstance(f.factors[0], Const) and f.shape != ():
+            c, rest = split_coefficient(f)
+            coeff, flat[i] = coeff * c, rest
+    scalars = [f for f in flat if f.shape == ()] + ([_c(coeff)] if coeff != 1 else [])
     matrices = [f for f in flat if f.shape != () and not isinstance(f, Ones)]
     dens = [f.den for f in matrices if isinstance(f, ElemDiv) and _is_one(f.num)]
     matrices = [f for f in matrices if not (isinstance(f, ElemDiv) and _is_one(f.num))]
@@ -243,8 +248,10 @@ def elemdiv(a: Expr, b: Expr) -> Expr:
         return zero(b.shape)
     if isinstance(b, Ones):
         return a
-    if isinstance(a, Func) and a.name == "exp" and b == add(ONE, a):
-        return func("sigmoid", a.arg)
+    for e in (a.factors if isinstance(a, Hadamard) else (a,)):   # exp(u) ./ (1 + exp(u)) = σ(u)
+        if isinstance(e, Func) and e.name == "exp" and b == add(ONE, e):
+            rest = [f for f in (a.factors if isinstance(a, Hadamard) else ()) if f is not e]
+            return hadamard(func("sigmoid", e.arg), *rest)
     if isinstance(a, Const) and a.value != 1:
         return mul(a, elemdiv(ONE, b))
     return ElemDiv(a, b)
@@ -447,6 +454,7 @@ REBUILD = {
     LogDet: lambda e, k: logdet(k[0]), Func: lambda e, k: func(e.name, k[0]),
     Sum: lambda e, k: sum_entries(k[0]), DiagMat: lambda e, k: diagmat(k[0]),
     DiagVec: lambda e, k: diagvec(k[0]), Norm: lambda e, k: norm(k[0], e.kind),
+    Differential: lambda e, k: e,
 }
 
 
@@ -514,11 +522,19 @@ def factor(e: Expr) -> Expr:
 
 def factor_sum(e: Add) -> Expr:
     best = e
-    for side in ("right", "left"):
-        candidate = _factor_side(e, side)
+    for candidate in (_factor_side(e, "right"), _factor_side(e, "left"),
+                      _transpose_out(e)):
         if candidate is not None and size(candidate) < size(best):
             best = candidate
     return best
+
+
+def _transpose_out(e: Add) -> Expr | None:
+    """BᵀXᵀ + XᵀBᵀ → (XB + BX)ᵀ when that removes transposes (Cookbook 107)."""
+    if e.shape == () or transposes(e) < 2:
+        return None
+    inner = add(*[transpose(t) for t in e.terms])
+    return Transpose(inner) if transposes(inner) + 1 < transposes(e) else None
 
 
 def _factor_side(e: Add, side: str) -> Expr | None:

@@ -1,0 +1,22 @@
+"""matdiff — symbolic matrix calculus as lecture notes write it.
+
+    >>> import matdiff
+    >>> d = matdiff.diff("(x − As)ᵀW(x − As)", "s", symmetric=["W"])
+    >>> d.pretty()
+    '−2AᵀW(x − As)'
+
+``import matdiff`` loads neither sympy nor numpy; they load when a value is computed or
+a derivative verified.
+"""
+from .api import Derivative, diff, parse, verify
+from .errors import (DeclarationError, EvaluationError, MatdiffError, NoRuleError, ParseError,
+                     ShapeError, UnknownFunctionError, VerificationError)
+from .nodes import Expr
+from .render import to_latex, to_pretty, to_text
+from .simplify import simplify
+
+__version__ = "0.1.0"
+
+__all__ = ["parse", "diff", "verify", "simplify", "Derivative", "Expr", "to_text", "to_pretty",
+           "to_latex", "MatdiffError", "ParseError", "UnknownFunctionError", "ShapeError",
+           "DeclarationError", "NoRuleError", "EvaluationError", "VerificationError"]

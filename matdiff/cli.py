@@ -1,0 +1,103 @@
+"""The command line: a thin layer over the API.
+
+Every MatdiffError ends as one line on stderr (plus the source line with a caret) and
+exit status 1; a usage error is argparse's exit 2.  Anything else is a bug and keeps
+its traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXAMPLES = """\
+examples:
+  matdiff diff "aᵀXb" --wrt X
+  matdiff diff "(x − As)ᵀW(x − As)" --wrt s --let "W: symmetric" --check
+  matdiff diff "x'Ax" --wrt x --latex
+  matdiff diff "½‖σ(Wx) − y‖²" --wrt W --json
+  matdiff diff "log det X" --wrt X --let "X: symmetric"
+  matdiff shapes "tr(XᵀAX)"
+
+declarations (--let): 'c: scalar; A: m×n; W: symmetric; x: vector 3; x1, x2: scalar'
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="matdiff", description="Symbolic matrix calculus as lecture notes write it: "
+        "verified gradients in textbook form (denominator layout: ∂f/∂X has X's shape).",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version="matdiff 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+
+    d = sub.add_parser("diff", help="differentiate a scalar expression",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    d.add_argument("expr", help="the expression, e.g. \"aᵀXb\" or \"a'Xb\"")
+    d.add_argument("--wrt", required=True, help="the variable, e.g. X")
+    _declarations(d)
+    fmt = d.add_mutually_exclusive_group()
+    fmt.add_argument("--latex", action="store_true", help="print LaTeX")
+    fmt.add_argument("--text", action="store_true", help="print plain text (ASCII)")
+    fmt.add_argument("--json", action="store_true", help="print everything as JSON")
+    d.add_argument("--check", action="store_true",
+                   help="verify the result numerically and say what was checked")
+    d.add_argument("--method", choices=("sympy", "central"), default="sympy",
+                   help="the check: elementwise sympy derivatives (default) or central "
+                   "differences")
+    d.add_argument("--seed", type=int, default=0, help="seed of the check's random point")
+
+    s = sub.add_parser("shapes", help="show the inferred shape of every symbol")
+    s.add_argument("expr")
+    _declarations(s)
+    return parser
+
+
+def _declarations(p):
+    p.add_argument("--let", default="", metavar="DECLS",
+                   help="declarations, e.g. 'c: scalar; A: m×n; W: symmetric'")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .errors import MatdiffError
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help()
+        return 0
+    try:
+        return COMMANDS[args.command](args)
+    except MatdiffError as e:
+        print(f"matdiff: error: {e}", file=sys.stderr)
+        return 1
+
+
+def cmd_diff(args) -> int:
+    from .api import diff
+    d = diff(args.expr, args.wrt, shapes=args.let)
+    check = d.verify(method=args.method, seed=args.seed) if args.check else None
+    if args.json:
+        out = d.to_dict()
+        out["check"] = check.to_dict() if check is not None else None
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(d.latex() if args.latex else d.text() if args.text else d.pretty())
+        if check is not None:
+            print(check.summary())
+    return 0 if check is None or check.ok else 1
+
+
+def cmd_shapes(args) -> int:
+    from .api import _typed
+    from .render import shape_text, to_pretty
+    typed, symbols, _ = _typed(args.expr, args.let, ())
+    for name, sym in symbols.items():
+        extra = " (symmetric)" if sym.symmetric else ""
+        print(f"{to_pretty(sym)}: {shape_text(sym.shape)}{extra}")
+    print(f"{to_pretty(typed)}: {shape_text(typed.shape)}")
+    return 0
+
+
+COMMANDS = {"diff": cmd_diff, "shapes": cmd_shapes}
+
+if __name__ == "__main__":   # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,418 @@
+"""Stage 5 — verify: an independent numerical oracle for every derivative.
+
+Two checks, both independent of the differentiation rules:
+
+* **sympy, elementwise** (default): every dimension gets a small *distinct* size
+  (2, 3, 4, …, so that a missing transpose becomes a visible error); the variable becomes
+  an explicit matrix of scalar sympy symbols (one symbol per pair for a symmetric matrix);
+  the other symbols get random values; sympy differentiates the scalar entry by entry;
+  the claimed gradient is evaluated with numpy at the same point; both are compared.
+* **central differences**: the expression itself is evaluated with numpy at x ± h·eᵢⱼ,
+  which covers larger sizes cheaply.
+
+Values are domain-valid: entries are positive and square matrices are diagonally
+dominant (invertible, positive determinant, not symmetric unless declared so).
+A point where the expression is undefined is re-drawn with the next seed.
+This module imports sympy only when a sympy check runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import singledispatch
+
+import numpy as np
+
+from .errors import MatdiffError, NoRuleError
+from .evaluate import evaluate
+from .nodes import (Add, Const, Det, DiagMat, DiagVec, DimSize, ElemDiv, Expr, Func, Hadamard,
+                    Identity, Inverse, LogDet, Mul, Norm, Ones, Power, Sum, Symbol, Trace,
+                    Transpose, Zero, symbols_of)
+
+
+@dataclass
+class Check:
+    """The outcome of one numerical check."""
+    ok: bool
+    method: str
+    max_error: float
+    sizes: dict
+    seed: int
+    tolerance: float
+    expected: np.ndarray | None = field(default=None, repr=False)
+    claimed: np.ndarray | None = field(default=None, repr=False)
+    entries: int = 0
+    note: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def summary(self) -> str:
+        dims = ", ".join(f"{d}={n}" for d, n in self.sizes.items()) or "no dimensions"
+        how = "elementwise sympy derivatives" if self.method == "sympy" else \
+            "central differences"
+        verdict = "passed" if self.ok else "FAILED"
+        text = (f"check {verdict}: {self.entries} entries compared with {how} at {dims} "
+                f"(seed {self.seed}); max error {self.max_error:.2e}")
+        if self.note:
+            text += f"\n  {self.note}"
+        if not self.ok and self.expected is not None and self.claimed is not None:
+            text += (f"\n  expected:\n{_indent(self.expected)}\n  claimed:\n"
+                     f"{_indent(self.claimed)}")
+        return text
+
+    def to_dict(self) -> dict:
+        return {"passed": self.ok, "method": self.method, "max_error": self.max_error,
+                "sizes": self.sizes, "seed": self.seed, "entries": self.entries}
+
+
+def _indent(a) -> str:
+    return "\n".join("    " + line for line in np.array2string(np.asarray(a), precision=6)
+                     .splitlines())
+
+
+# ----- sizes and points ------------------------------------------------------------------
+
+def choose_sizes(exprs: list[Expr], wrt: Symbol, start: int = 2,
+                 fixed: dict | None = None) -> dict:
+    """Distinct small sizes for every symbolic dimension, the variable's first."""
+    dims: list[str] = []
+    for sym in [wrt] + [s for e in exprs for s in symbols_of(e).values()]:
+        for d in sym.shape:
+            if isinstance(d, str) and d not in dims:
+                dims.append(d)
+    sizes = dict(fixed or {})
+    n = start
+    for d in dims:
+        if d in sizes:
+            continue
+        while n in sizes.values():
+            n += 1
+        sizes[d] = n
+        n += 1
+    return sizes
+
+
+def concrete(shape, sizes) -> tuple:
+    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
+
+
+def random_value(sym: Symbol, sizes: dict, rng: np.random.Generator) -> np.ndarray:
+    shape = concrete(sym.shape, sizes)
+    if shape == ():
+        return np.asarray(rng.uniform(0.5, 1.5))
+    value = rng.uniform(0.2, 1.2, size=shape)
+    if shape[0] == shape[1] and shape[0] > 1:
+        value = rng.uniform(0.05, 0.5, size=shape) + shape[0] * np.eye(shape[0])
+    if sym.symmetric:
+        value = (value + value.T) / 2
+    return value
+
+
+def random_point(symbols: dict[str, Symbol], sizes: dict, seed: int) -> dict:
+    rng = np.random.default_rng(seed)   # one generator for all symbols
+    return {name: random_value(sym, sizes, rng) for name, sym in symbols.items()}
+
+
+def _user(value: np.ndarray, shape) -> np.ndarray:
+    return value.reshape(-1) if shape != () and shape[1] == 1 else value
+
+
+# ----- the sympy oracle -----------------------------------------------------------------
+
+def check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr, *, seed: int = 0,
+                     sizes: dict | None = None, rtol: float = 1e-7, atol: float = 1e-9,
+                     attempts: int = 5) -> Check:
+    """Compare the claimed gradient with sympy's entry-by-entry derivative of f."""
+    import sympy as sp
+    sizes = choose_sizes([f, gradient], wrt, fixed=sizes)
+    symbols = {**symbols_of(f), **symbols_of(gradient)}
+    symbols.setdefault(wrt.name, wrt)
+    shape = concrete(wrt.shape, sizes)
+    entries = _entry_symbols(wrt, shape)
+    for attempt in range(attempts):
+        point = random_point(symbols, sizes, seed + attempt)
+        env = {name: _sympy_value(point[name]) for name in symbols if name != wrt.name}
+        env[wrt.name] = entries
+        F = to_sympy(f, env, sizes)
+        subs = _substitutions(entries, point[wrt.name])
+        expected = np.array([[_number(sp.diff(F, s).xreplace(subs)) for s in row]
+                             for row in _distinct(entries, shape)], dtype=float)
+        if np.all(np.isfinite(expected)):
+            break
+    else:
+        raise MatdiffError(f"no point in {attempts} tries where {f} is defined "
+                           f"(seed {seed}): cannot verify")
+    values = {n: _user(v, symbols[n].shape) for n, v in point.items()}
+    expected = expected.reshape(shape or ())
+    return _compare("sympy", expected, _claimed(gradient, wrt, values, sizes, symbols, shape),
+                    sizes, seed + attempt, rtol, atol)
+
+
+def _claimed(gradient, wrt, values, sizes, symbols, shape):
+    """The claimed gradient at the point, or None when its shape is not the variable's."""
+    value = np.asarray(evaluate(gradient, values, sizes, symbols), dtype=float)
+    if value.shape != (shape or ()) and not (value.shape == () and shape == ()):
+        return None
+    return _as_parameter_gradient(value, wrt, shape)
+
+
+def _entry_symbols(wrt: Symbol, shape):
+    import sympy as sp
+    if shape == ():
+        return sp.Symbol(f"{wrt.name}", real=True)
+    rows, cols = shape
+
+    def entry(i, j):
+        if wrt.symmetric and i > j:
+            i, j = j, i
+        return sp.Symbol(f"{wrt.name}_{i}_{j}", real=True)
+    return sp.Matrix(rows, cols, entry)
+
+
+def _distinct(entries, shape):
+    """The free entries: each symbol once (the upper triangle of a symmetric matrix)."""
+    if shape == ():
+        return [[entries]]
+    return [[entries[i, j] for j in range(shape[1])] for i in range(shape[0])]
+
+
+def _substitutions(entries, value) -> dict:
+    import sympy as sp
+    if not isinstance(entries, sp.MatrixBase):
+        return {entries: sp.Float(float(value), 17)}
+    out = {}
+    for i in range(entries.rows):
+        for j in range(entries.cols):
+            out[entries[i, j]] = sp.Float(float(value[i, j]), 17)
+    return out
+
+
+def _as_parameter_gradient(g: np.ndarray, wrt: Symbol, shape) -> np.ndarray:
+    """For a symmetric variable each off-diagonal pair is one parameter, whose derivative
+    is G_ij + G_ji: compare that (the full-matrix layout of sympy's answer)."""
+    if not wrt.symmetric or shape == ():
+        return g
+    return g + g.T - np.diag(np.diag(g))
+
+
+def _sympy_value(value):
+    import sympy as sp
+    value = np.asarray(value, dtype=float)
+    if value.ndim == 0:
+        return sp.Float(float(value), 17)
+    return sp.Matrix(value.tolist()).applyfunc(lambda v: sp.Float(v, 17))
+
+
+def _number(v) -> float:
+    c = complex(v.evalf(17))
+    return c.real if abs(c.imag) < 1e-12 else float("nan")
+
+
+def _compare(method, expected, claimed, sizes, seed, rtol, atol) -> Check:
+    if claimed is None:
+        return Check(False, method, float("inf"), sizes, seed, rtol, expected, None,
+                     expected.size, "the claimed gradient does not have the variable's shape")
+    err = np.abs(expected - claimed)
+    ok = bool(np.all(err <= atol + rtol * np.abs(expected)))
+    return Check(ok, method, float(err.max()) if err.size else 0.0, sizes, seed, rtol,
+                 expected, claimed, expected.size)
+
+
+# ----- central differences ----------------------------------------------------------------
+
+def check_with_differences(f: Expr, wrt: Symbol, gradient: Expr, *, seed: int = 0,
+                           sizes: dict | None = None, start: int = 3, h: float = 1e-6,
+                           rtol: float = 1e-5, atol: float = 1e-7) -> Check:
+    """Compare the claimed gradient with central differences of f (numpy only)."""
+    sizes = choose_sizes([f, gradient], wrt, start=start, fixed=sizes)
+    symbols = {**symbols_of(f), **symbols_of(gradient)}
+    symbols.setdefault(wrt.name, wrt)
+    point = random_point(symbols, sizes, seed)
+    values = {n: _user(v, symbols[n].shape) for n, v in point.items()}
+    shape = concrete(wrt.shape, sizes)
+    x0 = np.asarray(point[wrt.name], dtype=float)
+    expected = np.zeros(shape or ())
+    for idx in np.ndindex(*shape):
+        step = np.zeros(shape or ())
+        step[idx] = h
+        if wrt.symmetric and idx[0] != idx[1]:
+            step[idx[::-1]] = h
+        plus = evaluate(f, {**values, wrt.name: _user(x0 + step, wrt.shape)}, sizes, symbols)
+        minus = evaluate(f, {**values, wrt.name: _user(x0 - step, wrt.shape)}, sizes, symbols)
+        expected[idx] = (float(plus) - float(minus)) / (2 * h)
+    return _compare("central", expected, _claimed(gradient, wrt, values, sizes, symbols, shape),
+                    sizes, seed, rtol, atol)
+
+
+# ----- nodes as explicit sympy matrices ----------------------------------------------------
+
+@singledispatch
+def to_sympy(e: Expr, env: dict, sizes: dict):
+    """e with every symbol an explicit sympy matrix (scalars as sympy expressions)."""
+    raise NoRuleError(f"verify: no sympy rule for {type(e).__name__}")
+
+
+def _sp():
+    import sympy
+    return sympy
+
+
+def _n(d, sizes):
+    return d if isinstance(d, int) else sizes[d]
+
+
+def _is_matrix(v) -> bool:
+    return isinstance(v, _sp().MatrixBase)
+
+
+def _scalar(v):
+    return v[0, 0] if _is_matrix(v) and v.shape == (1, 1) else v
+
+
+@to_sympy.register
+def _(e: Symbol, env, sizes):
+    return env[e.name]
+
+
+@to_sympy.register
+def _(e: Const, env, sizes):
+    return _sp().Rational(e.value.numerator, e.value.denominator)
+
+
+@to_sympy.register
+def _(e: Identity, env, sizes):
+    return _sp().eye(_n(e.n, sizes))
+
+
+@to_sympy.register
+def _(e: Zero, env, sizes):
+    return _sp().zeros(*concrete(e.shape_, sizes)) if e.shape_ else _sp().Integer(0)
+
+
+@to_sympy.register
+def _(e: Ones, env, sizes):
+    return _sp().ones(*concrete(e.shape_, sizes))
+
+
+@to_sympy.register
+def _(e: DimSize, env, sizes):
+    return _sp().Integer(_n(e.dim, sizes))
+
+
+@to_sympy.register
+def _(e: Add, env, sizes):
+    parts = [to_sympy(t, env, sizes) for t in e.terms]
+    mats = [p for p in parts if _is_matrix(p)]
+    total = sum((p for p in parts if not _is_matrix(p)), _sp().Integer(0))
+    if not mats:
+        return total
+    out = mats[0]
+    for m in mats[1:]:
+        out = out + m
+    return out.applyfunc(lambda v: v + total)
+
+
+@to_sympy.register
+def _(e: Mul, env, sizes):
+    scale, chain = _sp().Integer(1), None
+    for f in e.factors:
+        v = to_sympy(f, env, sizes)
+        if not _is_matrix(v):
+            scale = scale * v
+        else:
+            chain = v if chain is None else chain * v
+    if chain is None:
+        return scale
+    return _scalar(chain) * scale if chain.shape == (1, 1) else chain * scale
+
+
+def _elementwise(parts, op):
+    mats = [p for p in parts if _is_matrix(p)]
+    if not mats:
+        return op(*parts)
+    shape = mats[0].shape
+    full = [p if _is_matrix(p) else _sp().ones(*shape) * p for p in parts]
+    return _sp().Matrix(shape[0], shape[1],
+                        lambda i, j: op(*[p[i, j] for p in full]))
+
+
+@to_sympy.register
+def _(e: Hadamard, env, sizes):
+    import math
+    return _elementwise([to_sympy(f, env, sizes) for f in e.factors],
+                        lambda *v: math.prod(v))
+
+
+@to_sympy.register
+def _(e: ElemDiv, env, sizes):
+    return _elementwise([to_sympy(e.num, env, sizes), to_sympy(e.den, env, sizes)],
+                        lambda a, b: a / b)
+
+
+@to_sympy.register
+def _(e: Power, env, sizes):
+    b = to_sympy(e.base, env, sizes)
+    k = _sp().Rational(e.exponent.numerator, e.exponent.denominator)
+    return b ** int(k) if _is_matrix(b) else b ** k
+
+
+@to_sympy.register
+def _(e: Transpose, env, sizes):
+    return to_sympy(e.arg, env, sizes).T
+
+
+@to_sympy.register
+def _(e: Inverse, env, sizes):
+    m = to_sympy(e.arg, env, sizes)
+    return m.adjugate() / m.det(method="berkowitz") if m.free_symbols else m.inv()
+
+
+@to_sympy.register
+def _(e: Trace, env, sizes):
+    return to_sympy(e.arg, env, sizes).trace()
+
+
+@to_sympy.register
+def _(e: Det, env, sizes):
+    return to_sympy(e.arg, env, sizes).det(method="berkowitz")
+
+
+@to_sympy.register
+def _(e: LogDet, env, sizes):
+    return _sp().log(to_sympy(e.arg, env, sizes).det(method="berkowitz"))
+
+
+_SYMPY_FUNCS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tanh": "tanh",
+                "sqrt": "sqrt"}
+
+
+@to_sympy.register
+def _(e: Func, env, sizes):
+    sp = _sp()
+    f = (lambda u: 1 / (1 + sp.exp(-u))) if e.name == "sigmoid" else \
+        getattr(sp, _SYMPY_FUNCS[e.name])
+    v = to_sympy(e.arg, env, sizes)
+    return v.applyfunc(f) if _is_matrix(v) else f(v)
+
+
+@to_sympy.register
+def _(e: Sum, env, sizes):
+    return sum(to_sympy(e.arg, env, sizes))
+
+
+@to_sympy.register
+def _(e: DiagMat, env, sizes):
+    v = to_sympy(e.arg, env, sizes)
+    return _sp().diag(*list(v))
+
+
+@to_sympy.register
+def _(e: DiagVec, env, sizes):
+    m = to_sympy(e.arg, env, sizes)
+    return _sp().Matrix([m[i, i] for i in range(m.rows)])
+
+
+@to_sympy.register
+def _(e: Norm, env, sizes):
+    v = to_sympy(e.arg, env, sizes)
+    return _sp().sqrt(sum(x ** 2 for x in v))
