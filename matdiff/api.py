@@ -24,13 +24,20 @@ class Derivative:
         self.expr = expr
         self.wrt = wrt
         self.result = result
-        self.differential = differential
+        self._differential = differential
         self.symbols = symbols
         self.source = source
         self.layout = LAYOUT
 
     def __str__(self) -> str:
         return to_text(self.result)
+
+    @property
+    def differential(self) -> Expr:
+        """df, linear in dX, simplified (computed on first use)."""
+        if not hasattr(self, "_differential_simplified"):
+            self._differential_simplified = simplify(self._differential)
+        return self._differential_simplified
 
     def text(self) -> str:
         """Plain text in the matdiff language (``parse`` reads it back)."""
@@ -124,7 +131,6 @@ def diff(expr, wrt, *, shapes=None, symmetric=()) -> Derivative:
     try:
         df = differential(typed, x)
         grad = simplify(gradient(df, x))
-        df = simplify(df)
     except RecursionError:
         raise MatdiffError("the expression is nested too deeply to differentiate") from None
     return Derivative(typed, x, grad, df, symbols, source)
@@ -155,38 +161,13 @@ def verify(expr, wrt=None, gradient=None, *, shapes=None, symmetric=(), method="
         return diff(expr, wrt, shapes=shapes, symmetric=symmetric).verify(method, seed, sizes)
     name = _variable(wrt)
     typed, symbols, _ = _typed(expr, shapes, symmetric, (name,))
-    claimed = _typed(gradient, shapes, symmetric)[0]
-    x = symbols[name]
-    if claimed.shape != () and x.shape != () and \
-            (claimed.shape[1] == 1) != (x.shape[1] == 1):
-        raise MatdiffError(f"the claimed gradient is {shape_text(claimed.shape)} but "
-                           f"{name} is {shape_text(x.shape)}")
-    claimed = _align_dims(claimed, symbols)
-    return check(typed, x, claimed, method=method, seed=seed, sizes=sizes)
+    claimed = parse_like(gradient, symbols)
+    return check(typed, symbols[name], claimed, method=method, seed=seed, sizes=sizes)
 
 
-def _align_dims(claimed: Expr, symbols: dict[str, Symbol]) -> Expr:
-    """Re-type a separately parsed gradient with the expression's symbol shapes."""
-    from .simplify import rebuild
-    renamed = {}
-    for name, sym in symbols_of(claimed).items():
-        if name in symbols:
-            for a, b in zip(sym.shape, symbols[name].shape):
-                if isinstance(a, str):
-                    renamed.setdefault(a, b)
-    if not renamed:
-        return claimed
-    from .nodes import Identity, Ones, Zero, walk
-    memo = {}
-    for node in walk(claimed):
-        if isinstance(node, Symbol):
-            new = symbols.get(node.name, node)
-        elif isinstance(node, Identity):
-            new = Identity(renamed.get(node.n, node.n))
-        elif isinstance(node, (Ones, Zero)):
-            new = type(node)(tuple(renamed.get(d, d) for d in node.shape_))
-        else:
-            kids = node.children()
-            new = node.rebuild(memo[id(k)] for k in kids) if kids else node
-        memo[id(node)] = new
-    return memo[id(claimed)]
+def parse_like(text, symbols: dict[str, Symbol]) -> Expr:
+    """Parse text with the shapes (and symmetry) the given symbols already have."""
+    if isinstance(text, Expr):
+        return text
+    return parse(text, shapes={n: s.shape for n, s in symbols.items()},
+                 symmetric=[n for n, s in symbols.items() if s.symmetric])

@@ -9,7 +9,7 @@ subtrees once.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import singledispatch
+from functools import lru_cache, singledispatch
 
 from .errors import NoRuleError
 from .nodes import (ONE, Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
@@ -279,5 +279,6 @@ def _(L: DiagVec, G, x):
     return pullback(L.arg, diagmat(G), x)
 
 
+@lru_cache(maxsize=65536)
 def _has_differential(e: Expr) -> bool:
-    return any(isinstance(n, Differential) for n in walk(e))
+    return isinstance(e, Differential) or any(_has_differential(k) for k in e.children())

@@ -90,7 +90,8 @@ def evaluate(e: Expr, values: dict, dims: dict | None = None,
     """
     own = symbols_of(e)
     arrays, bound = bind({**own, **(symbols or {})}, values, tuple(own))
-    bound.update(dims or {})
+    for name, size in (dims or {}).items():   # only dimensions no value fixed
+        bound.setdefault(name, size)
     memo: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for node in walk(e):

@@ -56,7 +56,7 @@ def check_identity(entry: Identity, seed: int = 0) -> Outcome:
     """Derive from the expression alone; compare with the textbook result three ways."""
     import numpy as np
 
-    from .api import _align_dims, diff, parse
+    from .api import diff, parse_like
     from .evaluate import evaluate
     from .nodes import symbols_of
     from .render import to_pretty
@@ -64,7 +64,7 @@ def check_identity(entry: Identity, seed: int = 0) -> Outcome:
 
     start = time.perf_counter()
     d = diff(entry.expr, entry.wrt, shapes=entry.let)
-    textbook = _align_dims(parse(entry.result, shapes=entry.let), d.symbols)
+    textbook = parse_like(entry.result, d.symbols)
     sizes = choose_sizes([d.expr, d.result, textbook], d.wrt, start=3)
     symbols = {**d.symbols, **symbols_of(textbook)}
     point = random_point(symbols, sizes, seed)

@@ -38,7 +38,11 @@ class Expr:
         return names
 
     def key(self) -> tuple:
-        return tuple(getattr(self, n) for n in self._compare_names())
+        k = self.__dict__.get("_key")
+        if k is None:
+            k = tuple(getattr(self, n) for n in self._compare_names())
+            object.__setattr__(self, "_key", k)
+        return k
 
     def __hash__(self) -> int:
         h = self.__dict__.get("_hash")
@@ -55,13 +59,17 @@ class Expr:
         return self.key() == other.key()
 
     def children(self) -> tuple["Expr", ...]:
-        out: list[Expr] = []
-        for value in self.key():
-            if isinstance(value, Expr):
-                out.append(value)
-            elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
-                out.extend(value)
-        return tuple(out)
+        kids = self.__dict__.get("_kids")
+        if kids is None:
+            out: list[Expr] = []
+            for value in self.key():
+                if isinstance(value, Expr):
+                    out.append(value)
+                elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+                    out.extend(value)
+            kids = tuple(out)
+            object.__setattr__(self, "_kids", kids)
+        return kids
 
     def rebuild(self, kids: Iterator["Expr"] | tuple["Expr", ...]) -> "Expr":
         """The same node over new children (in the order of ``children()``)."""

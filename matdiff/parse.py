@@ -36,9 +36,9 @@ FUNCTIONS = {
     "tr": Trace, "trace": Trace, "Tr": Trace, "det": Det, "Det": Det, "logdet": LogDet,
     "inv": Inverse, "sum": Sum, "diag": Diag,
     "log": "log", "ln": "log", "exp": "exp", "sin": "sin", "cos": "cos", "tanh": "tanh",
-    "sigmoid": "sigmoid", "σ": "sigmoid", "sqrt": "sqrt",
+    "sigmoid": "sigmoid", "σ": "sigmoid", "sigma": "sigmoid", "sqrt": "sqrt",
 }
-FUNCTION_NAMES = sorted(set(FUNCTIONS) - {"Tr", "Det", "σ"})
+FUNCTION_NAMES = sorted(set(FUNCTIONS) - {"Tr", "Det", "σ", "sigma"})
 
 _SUB_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
@@ -249,11 +249,11 @@ def _make_transformer(source: str, declared: frozenset[str]):
                            span=_span(meta))
             return _postfix(base, str(op), _span(meta))
 
-        def call(self, meta, fname, *args):
-            fname = str(fname)
-            if fname == "σ" and "σ" in declared:
-                return Mul((Symbol("σ", span=(fname.start_pos, fname.end_pos)), *args),
-                           span=_span(meta))
+        def call(self, meta, token, *args):
+            fname = str(token)
+            if canonical_name(fname) in declared:   # a declared σ multiplies
+                symbol = Symbol(canonical_name(fname), span=(token.start_pos, token.end_pos))
+                return Mul((symbol, *args), span=_span(meta))
             if len(args) != 1:
                 raise ParseError(f"{fname} takes one argument, got {len(args)}", source,
                                  _span(meta))

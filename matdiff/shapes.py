@@ -44,6 +44,14 @@ def _dim(text: str):
 
 
 def parse_spec(spec) -> Decl:
+    """One declaration (see :func:`_read_spec`), with every fixed dimension positive."""
+    decl = _read_spec(spec)
+    if decl.shape and any(isinstance(d, int) and d < 1 for d in decl.shape):
+        raise DeclarationError(f"dimensions must be positive, got {spec!r}")
+    return decl
+
+
+def _read_spec(spec) -> Decl:
     """One declaration: 'scalar', 'vector [n]', 'matrix [m×n]', 'm×n', 'n', 'symmetric [n]',
     or a tuple: () scalar, (n,) vector, (m, n) matrix."""
     if isinstance(spec, Decl):

@@ -21,6 +21,7 @@ Entry point: :func:`simplify`.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 from .nodes import (ONE, Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
                     Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power,
@@ -30,8 +31,14 @@ from .shapes import chain_shape
 # ----- helpers ------------------------------------------------------------------------
 
 
+_CONSTS: dict = {}
+
+
 def _c(value) -> Const:
-    return Const(Fraction(value))
+    c = _CONSTS.get(value)
+    if c is None:
+        c = _CONSTS[value] = Const(Fraction(value))
+    return c
 
 
 def is_zero(e: Expr) -> bool:
@@ -51,11 +58,12 @@ def decompose(e: Expr) -> tuple[Fraction, list[Expr], list[Expr]]:
     if isinstance(e, Const):
         return e.value, [], []
     if not isinstance(e, Mul):
-        return (Fraction(1), [e], []) if e.shape == () else (Fraction(1), [], [e])
-    coeff, scalars, chain = Fraction(1), [], []
+        return (1, [e], []) if e.shape == () else (1, [], [e])
+    coeff, scalars, chain = 1, [], []
     for f in e.factors:
         c, s, ch = decompose(f)
-        coeff *= c
+        if c != 1:
+            coeff = coeff * c
         scalars += s
         if ch and f.shape == ():
             scalars.append(_group(ch))
@@ -73,12 +81,13 @@ def _group(chain: list[Expr]) -> Expr:
 def mul(*factors: Expr) -> Expr:
     """Product with coefficient folding, power merging and chain cleaning."""
     shape = chain_shape([f.shape for f in factors], lambda a, b: a == b, _bad_chain)
-    coeff, scalars, chain = Fraction(1), [], []
+    coeff, scalars, chain = 1, [], []
     for f in factors:
         if is_zero(f):
             return zero(shape)
         c, s, ch = decompose(f)
-        coeff *= c
+        if c != 1:
+            coeff = coeff * c
         scalars += s
         if ch and f.shape == ():
             scalars.append(_group(ch))
@@ -86,16 +95,18 @@ def mul(*factors: Expr) -> Expr:
             chain += ch
     if coeff == 0:
         return zero(shape)
-    scalars = merge_scalar_powers(scalars)
-    coeff *= _prod(s.value for s in scalars if isinstance(s, Const))
-    scalars = [s for s in scalars if not isinstance(s, Const)]
+    if len(scalars) > 1:
+        scalars = merge_scalar_powers(scalars)
+    if any(isinstance(s, Const) for s in scalars):
+        coeff = coeff * _prod(s.value for s in scalars if isinstance(s, Const))
+        scalars = [s for s in scalars if not isinstance(s, Const)]
     chain = clean_chain(chain)
     if shape == () and not chain:   # 2(aᵀx) is written 2aᵀx: the last group is the chain
         groups = [s for s in scalars if isinstance(s, Mul)]
         if groups:
             scalars.remove(groups[-1])
             chain = list(groups[-1].factors)
-    parts = ([Const(coeff)] if coeff != 1 or not (scalars or chain) else []) + scalars + chain
+    parts = ([_c(coeff)] if coeff != 1 or not (scalars or chain) else []) + scalars + chain
     return parts[0] if len(parts) == 1 else Mul(tuple(parts))
 
 
@@ -273,7 +284,9 @@ def func(name: str, arg: Expr) -> Expr:
 
 # ----- transpose, inverse, power ----------------------------------------------------------
 
+@lru_cache(maxsize=65536)
 def transposes(e: Expr) -> int:
+    """How many transposes e prints (shared subtrees count once)."""
     return sum(1 for n in walk(e) if isinstance(n, Transpose))
 
 

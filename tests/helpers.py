@@ -1,0 +1,51 @@
+"""Shared helpers: seeded random values at distinct small sizes."""
+from __future__ import annotations
+
+import numpy as np
+
+import matdiff
+from matdiff.nodes import symbols_of
+from matdiff.verifier import _user, choose_sizes, random_point
+
+
+def values_for(*exprs, seed=0, start=2):
+    """Domain-valid random values for every symbol of the (typed) expressions."""
+    symbols = {}
+    for e in exprs:
+        symbols.update(symbols_of(e))
+    if not symbols:
+        return {}
+    first = next(iter(symbols.values()))
+    sizes = choose_sizes(list(exprs), first, start=start)
+    point = random_point(symbols, sizes, seed)
+    return {n: _user(v, symbols[n].shape) for n, v in point.items()}
+
+
+def value(expr, values, dims=None):
+    from matdiff.evaluate import evaluate
+    return np.asarray(evaluate(expr, values, dims), dtype=float)
+
+
+def _dims(ea, eb, vals):
+    """Sizes for dimensions no value fixes (I, 𝟏 on their own): 3 each."""
+    from matdiff.nodes import walk
+    names = set()
+    for e in (ea, eb):
+        for node in walk(e):
+            for attr in ("n", "shape_"):
+                v = getattr(node, attr, None)
+                for d in (v if isinstance(v, tuple) else (v,)):
+                    if isinstance(d, str):
+                        names.add(d)
+    return {d: 3 for d in names}
+
+
+def same_value(a, b, seed=0, **decl):
+    """Two expressions (text or typed) have equal values at one random point."""
+    ea = matdiff.parse(a, **decl) if isinstance(a, str) else a
+    eb = matdiff.parse(b, **decl) if isinstance(b, str) else b
+    vals = values_for(ea, eb, seed=seed)
+    dims = _dims(ea, eb, vals)
+    va = value(ea, {k: v for k, v in vals.items() if k in symbols_of(ea)}, dims)
+    vb = value(eb, {k: v for k, v in vals.items() if k in symbols_of(eb)}, dims)
+    return va.shape == vb.shape and np.allclose(va, vb, rtol=1e-10, atol=1e-12)
