@@ -8,7 +8,7 @@
 ``import matdiff`` loads neither sympy nor numpy; they load when a value is computed or
 a derivative verified.
 """
-from .api import Derivative, diff, parse, verify
+from .api import Derivative, Hessian, diff, hessian, parse, verify
 from .errors import (DeclarationError, EvaluationError, MatdiffError, NoRuleError, ParseError,
                      ShapeError, UnknownFunctionError, VerificationError)
 from .nodes import Expr
@@ -17,6 +17,6 @@ from .simplify import simplify
 
 __version__ = "0.1.0"
 
-__all__ = ["parse", "diff", "verify", "simplify", "Derivative", "Expr", "to_text", "to_pretty",
+__all__ = ["parse", "diff", "hessian", "Hessian", "verify", "simplify", "Derivative", "Expr", "to_text", "to_pretty",
            "to_latex", "MatdiffError", "ParseError", "UnknownFunctionError", "ShapeError",
            "DeclarationError", "NoRuleError", "EvaluationError", "VerificationError"]

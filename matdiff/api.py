@@ -7,49 +7,120 @@ from .nodes import Expr, Symbol, symbols_of
 from .parse import canonical_name, is_valid_name, parse_surface
 from .render import shape_text, to_latex, to_pretty, to_text
 from .shapes import declarations, infer
-from .simplify import simplify
+from .simplify import simplify, transpose
 
-LAYOUT = "denominator"
+LAYOUTS = ("numerator", "denominator")
+CONVENTIONS = ("unconstrained", "symmetric")
 
 
 class Derivative:
-    """The derivative of an expression with respect to one symbol.
+    """The derivative of an expression F with respect to one symbol X, of any rank.
 
-    ``result`` is the gradient in textbook form (denominator layout: shaped like the
-    variable); ``differential`` is df, linear in dX, from which it was read.
+    * ``kind``: 'gradient' (scalar F), 'by scalar' (scalar X), 'jacobian' (vector by
+      vector), or 'tensor' (rank 3 or 4: vector or matrix by matrix, matrix by vector).
+    * ``result``: the matrix form in the chosen layout, or None for a tensor.
+    * ``kron``: the vec/Kronecker form M with d vec(F) = M d vec(X) (numerator layout;
+      its transpose in denominator layout), where one exists.
+    * ``differential``: dF, linear in dX — always there; ``index()``: index notation.
+
+    Layouts: denominator puts ∂f/∂x in x's shape (a column for a vector x) and the
+    Jacobian of f ∈ ℝᵐ by x ∈ ℝⁿ as n×m; numerator (MML) makes ∂f/∂x a row, keeps a
+    matrix X's shape for a scalar f (MML 5.106), and the Jacobian m×n.  Default: a
+    gradient in denominator layout, a Jacobian in numerator layout, as textbooks print.
     """
 
-    def __init__(self, expr: Expr, wrt: Symbol, result: Expr, differential: Expr,
-                 symbols: dict[str, Symbol], source: str | None = None):
+    def __init__(self, expr: Expr, wrt: Symbol, differential: Expr,
+                 symbols: dict[str, Symbol], source: str | None = None,
+                 layout: str | None = None, convention: str = "unconstrained",
+                 result: Expr | None = None):
         self.expr = expr
         self.wrt = wrt
-        self.result = result
         self._differential = differential
         self.symbols = symbols
         self.source = source
-        self.layout = LAYOUT
+        self.kind = _kind(expr.shape, wrt.shape)
+        self.layout = layout or ("denominator" if self.kind in ("gradient", "by scalar")
+                                 else "numerator")
+        self.convention = convention
+        self.result, self.kron = result, None
+        if result is None:
+            self._forms()
+
+    def _forms(self):
+        from .jacobian import by_scalar, coefficient, vec_jacobian
+        df, x, flip = self._differential, self.wrt, self.layout == "denominator"
+        if self.kind == "gradient":
+            g = simplify(gradient(df, x))
+            if self.convention == "symmetric" and x.symmetric and x.shape[0] != 1:
+                g = simplify(symmetric_gradient(g))
+            self.result = g if flip or x.shape == () or x.shape[1] != 1 else \
+                simplify(transpose(g))
+        elif self.kind == "by scalar":
+            self.result = by_scalar(df, x)
+        elif self.kind == "jacobian":
+            J = coefficient(simplify(df), x)
+            if J is not None:
+                self.result = simplify(transpose(J) if flip else J)
+        if self.kind in ("jacobian", "tensor") or (self.kind == "gradient" and
+                                                   x.shape[1:] != (1,) and x.shape != ()):
+            if self.kind != "gradient":
+                M = vec_jacobian(simplify(df), x)
+                if M is not None:
+                    self.kron = simplify(transpose(M) if flip else M)
+
+    # ----- printing ---------------------------------------------------------------------
+
+    def main_form(self) -> Expr:
+        """The form printed by default: matrix, else vec/Kronecker, else the differential."""
+        return self.result if self.result is not None else \
+            self.kron if self.kron is not None else self.differential
 
     def __str__(self) -> str:
-        return to_text(self.result)
-
-    @property
-    def differential(self) -> Expr:
-        """df, linear in dX, simplified (computed on first use)."""
-        if not hasattr(self, "_differential_simplified"):
-            self._differential_simplified = simplify(self._differential)
-        return self._differential_simplified
+        return to_text(self.main_form())
 
     def text(self) -> str:
-        """Plain text in the matdiff language (``parse`` reads it back)."""
-        return to_text(self.result)
+        """Plain text in the matdiff language (``parse`` reads a matrix form back)."""
+        return to_text(self.main_form())
 
     def pretty(self) -> str:
         """Unicode for terminals, e.g. −2AᵀW(x − As)."""
-        return to_pretty(self.result)
+        return to_pretty(self.main_form())
 
     def latex(self) -> str:
         """LaTeX (amsmath)."""
-        return to_latex(self.result)
+        return to_latex(self.main_form())
+
+    def index(self, latex: bool = False) -> str:
+        """Index notation, e.g. ∂(Wx)ᵢ/∂Wⱼₖ = δᵢⱼ xₖ — available for every rank."""
+        from .index import index_notation
+        return index_notation(self.expr, self.wrt, self.differential, latex)
+
+    def form_name(self) -> str:
+        if self.result is not None:
+            return {"gradient": "gradient", "by scalar": "derivative",
+                    "jacobian": "Jacobian"}[self.kind]
+        return "vec/Kronecker form" if self.kron is not None else "differential"
+
+    def convention_text(self) -> str:
+        """One line stating the layout (and vec convention) of the printed form."""
+        x, f = to_pretty(self.wrt), to_pretty(self.expr)
+        if self.kind == "gradient":
+            shape = "the shape of " + x if self.layout == "denominator" or \
+                self.wrt.shape[1:] != (1,) else "a row (the transpose of " + x + ")"
+            text = f"{self.layout} layout: ∂f/∂{x} has {shape}"
+        elif self.kind == "by scalar":
+            text = f"derivative by the scalar {x}: shaped like {f}"
+        elif self.kind == "jacobian" and self.result is not None:
+            text = f"{self.layout} layout: the Jacobian is " + \
+                ("m×n, ∂fᵢ/∂xⱼ in row i" if self.layout == "numerator" else
+                 "n×m, ∂fᵢ/∂xⱼ in column i")
+        else:
+            text = (f"{self.layout} layout, column-major vec: d vec({f}) = M d vec({x})"
+                    if self.layout == "numerator" else
+                    f"{self.layout} layout, column-major vec: d vec({f}) = Mᵀ d vec({x})")
+        if self.wrt.symmetric and self.kind == "gradient":
+            text += f"; {self.wrt.name} symmetric, {self.convention} gradient"
+        return text
 
     def _repr_latex_(self) -> str:
         return f"$\\frac{{\\partial}}{{\\partial {to_latex(self.wrt)}}} = {self.latex()}$"
@@ -58,25 +129,126 @@ class Derivative:
         return f"<Derivative ∂/∂{to_pretty(self.wrt)} of {to_pretty(self.expr)} = {self.pretty()}>"
 
     @property
+    def differential(self) -> Expr:
+        """dF, linear in dX, simplified (computed on first use)."""
+        if not hasattr(self, "_differential_simplified"):
+            self._differential_simplified = simplify(self._differential)
+        return self._differential_simplified
+
+    @property
     def shape(self) -> tuple:
-        """The symbolic numpy shape of the result: () scalar, ('n',) vector, ('m', 'n')."""
-        return numpy_shape(self.result.shape)
+        """The symbolic numpy shape of :meth:`evaluate`'s value."""
+        if self.kind in ("gradient",):
+            return numpy_shape(self.wrt.shape)
+        if self.kind == "by scalar":
+            return numpy_shape(self.expr.shape)
+        full = numpy_shape(self.expr.shape) + numpy_shape(self.wrt.shape)
+        return full[::-1] if self.kind == "jacobian" and self.layout == "denominator" else full
+
+    @property
+    def rank(self) -> int:
+        return len(numpy_shape(self.expr.shape)) + len(numpy_shape(self.wrt.shape))
+
+    # ----- numbers ----------------------------------------------------------------------
 
     def evaluate(self, values: dict):
-        """The result's value (numpy) at the given symbol values."""
-        from .evaluate import evaluate, to_user
-        return to_user(evaluate(self.result, values, symbols=self.symbols), self.wrt.shape)
+        """The derivative's value (numpy): a gradient shaped like X, a derivative by a
+        scalar shaped like F, a Jacobian as printed (m×n numerator, n×m denominator),
+        a tensor in the order F.shape + X.shape (as jax.jacobian)."""
+        from .evaluate import to_user
+        value = self._tensor(values)
+        if self.kind == "jacobian" and self.layout == "denominator":
+            value = value.T
+        return to_user(value, ()) if value.ndim == 0 else value
+
+    def _tensor(self, values, sizes=None):
+        """The value in the order F.shape + X.shape (numpy shapes)."""
+        import numpy as np
+
+        from .evaluate import directional, evaluate
+        if self.kind in ("gradient", "by scalar") and self.result is not None:
+            v = np.asarray(evaluate(self.result, values, sizes, self.symbols), dtype=float)
+            return v.reshape(self._numpy(sizes, values))
+        full = directional(self._differential, self.wrt, values, sizes, self.symbols)
+        if self.kind == "gradient" and self.convention == "symmetric" and self.wrt.symmetric:
+            from .verifier import _parameter_axes
+            full = _parameter_axes(full, 0)
+        return full.reshape(self._numpy(sizes, values))
+
+    def _numpy(self, sizes, values):
+        from .evaluate import _dim, bind
+        _, bound = bind(self.symbols, values, ())
+        bound.update({k: v for k, v in (sizes or {}).items() if k not in bound})
+        shape = numpy_shape(self.wrt.shape) if self.kind == "gradient" else \
+            numpy_shape(self.expr.shape) + numpy_shape(self.wrt.shape)
+        return tuple(_dim(d, bound) for d in shape)
 
     def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
-        """Check the result numerically; returns a :class:`matdiff.verifier.Check`."""
-        return check(self.expr, self.wrt, self.result, method=method, seed=seed, sizes=sizes)
+        """Check the derivative numerically, entry by entry; returns a Check."""
+        from .verifier import check_with_differences, check_with_sympy
+        if method not in ("sympy", "central"):
+            raise MatdiffError(f"unknown check method {method!r}: use 'sympy' or 'central'")
+        runner = check_with_sympy if method == "sympy" else check_with_differences
+        return runner(self.expr, self.wrt, seed=seed, sizes=sizes,
+                      claimed=lambda values, sz: self._tensor(values, sz),
+                      parameters=self.convention == "symmetric")
 
     def to_dict(self) -> dict:
         return {"input": self.source if self.source is not None else to_text(self.expr),
-                "variable": self.wrt.name, "layout": self.layout,
+                "variable": self.wrt.name, "kind": self.kind, "layout": self.layout,
+                "convention": self.convention_text(), "form": self.form_name(),
                 "result": self.text(), "unicode": self.pretty(), "latex": self.latex(),
                 "shape": list(self.shape), "differential": to_pretty(self.differential),
-                "variable_shape": shape_text(self.wrt.shape)}
+                "index": self.index(), "variable_shape": shape_text(self.wrt.shape)}
+
+
+class Hessian(Derivative):
+    """∂²f/∂x∂y: the derivative of the gradient ∇ₓf with respect to y (default x)."""
+
+    def __init__(self, f: Expr, grad: "Derivative", second: Symbol, layout=None):
+        g = grad.result
+        super().__init__(g, second, differential(g, second), grad.symbols, grad.source,
+                         layout)
+        self.f, self.first = f, grad.wrt
+
+    def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
+        from .verifier import check_with_differences, check_with_sympy
+        if method == "central":   # differences of the verified gradient expression
+            return check_with_differences(self.expr, self.wrt, seed=seed, sizes=sizes,
+                                          claimed=lambda v, sz: self._tensor(v, sz))
+        return check_with_sympy(self.f, self.first, seed=seed, sizes=sizes, second=self.wrt,
+                                claimed=lambda v, sz: self._tensor(v, sz))
+
+    def __repr__(self) -> str:
+        return f"<Hessian of {to_pretty(self.f)} = {self.pretty()}>"
+
+    def convention_text(self) -> str:
+        x, y = to_pretty(self.first), to_pretty(self.wrt)
+        if self.result is not None and self.kind == "jacobian":
+            order = "Hᵢⱼ = ∂²f/∂xᵢ∂xⱼ" if x == y else f"Hᵢⱼ = ∂²f/∂{x}ᵢ∂{y}ⱼ"
+            return f"Hessian, {order} ({self.layout} layout)"
+        if self.result is not None:
+            return f"second derivative ∂²f/∂{x}∂{y}, shaped like " + \
+                (x if self.kind == "by scalar" else y)
+        return (f"Hessian as d vec(∇f) = M d vec({y}), column-major vec ({self.layout} layout; "
+                f"∇f = {to_pretty(self.expr)})")
+
+
+def _kind(f_shape, x_shape) -> str:
+    if f_shape == ():
+        return "gradient"
+    if x_shape == ():
+        return "by scalar"
+    if f_shape[1] == 1 and x_shape[1] == 1:
+        return "jacobian"
+    return "tensor"
+
+
+def symmetric_gradient(g: Expr) -> Expr:
+    """G + Gᵀ − diag(G): each symmetric pair as one parameter (Matrix Cookbook §2.8.2)."""
+    from .nodes import Identity
+    from .simplify import add, hadamard, neg
+    return add(g, transpose(g), neg(hadamard(g, Identity(g.shape[0]))))
 
 
 def numpy_shape(shape) -> tuple:
@@ -119,25 +291,56 @@ def _variable(wrt) -> str:
     return canonical_name(wrt)
 
 
-def diff(expr, wrt, *, shapes=None, symmetric=()) -> Derivative:
-    """∂expr/∂wrt for a scalar-valued expression: the gradient, shaped like wrt."""
+def _options(layout, convention):
+    if layout is not None and layout not in LAYOUTS:
+        raise MatdiffError(f"unknown layout {layout!r}: use 'numerator' or 'denominator'")
+    if convention not in CONVENTIONS:
+        raise MatdiffError(f"unknown convention {convention!r}: use 'unconstrained' or "
+                           f"'symmetric'")
+
+
+def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
+         convention="unconstrained") -> Derivative:
+    """∂expr/∂wrt for an expression of any shape.
+
+    A scalar expression gives the gradient (denominator layout by default: shaped like
+    wrt); a vector by a vector the Jacobian (numerator layout by default: m×n); higher
+    ranks a tensor with its vec/Kronecker form.  ``convention='symmetric'`` treats each
+    pair of entries of a symmetric variable as one parameter (G + Gᵀ − diag(G)).
+    """
+    _options(layout, convention)
     name = _variable(wrt)
     typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
     x = symbols[name]
-    if typed.shape != ():
-        raise NoRuleError(f"{to_pretty(typed)} is {shape_text(typed.shape)}, not a scalar: "
-                          f"gradients need a scalar-valued expression", source,
-                          typed.span)
     try:
-        df = differential(typed, x)
-        grad = simplify(gradient(df, x))
+        return Derivative(typed, x, differential(typed, x), symbols, source, layout,
+                          convention)
     except RecursionError:
         raise MatdiffError("the expression is nested too deeply to differentiate") from None
-    return Derivative(typed, x, grad, df, symbols, source)
+
+
+def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> Hessian:
+    """∂²f/∂x∂y for a scalar f: the derivative of the gradient ∇ₓf by y (default y = x).
+
+    For vectors it is a matrix (H_ij = ∂²f/∂xᵢ∂yⱼ); for a matrix variable a rank-4 tensor
+    with its Kronecker form (∇² tr(XᵀAX) = I ⊗ (A + Aᵀ)).
+    """
+    _options(layout, "unconstrained")
+    first = diff(expr, wrt, shapes=shapes, symmetric=symmetric)
+    if first.kind != "gradient":
+        raise NoRuleError(f"a Hessian needs a scalar-valued expression; "
+                          f"{to_pretty(first.expr)} is {shape_text(first.expr.shape)}",
+                          first.source, first.expr.span)
+    second = first.symbols[_variable(wrt2)] if wrt2 is not None and \
+        _variable(wrt2) in first.symbols else None
+    if wrt2 is not None and second is None:
+        second = diff(expr, wrt2, shapes=shapes, symmetric=symmetric).wrt
+    return Hessian(first.expr, first, second or first.wrt, layout)
 
 
 def check(expr: Expr, wrt: Symbol, result: Expr, *, method: str = "sympy", seed: int = 0,
           sizes: dict | None = None):
+    """Check a claimed gradient expression of a scalar expression."""
     from .verifier import check_with_differences, check_with_sympy
     if method not in ("sympy", "central"):
         raise MatdiffError(f"unknown check method {method!r}: use 'sympy' or 'central'")

@@ -16,7 +16,10 @@ examples:
   matdiff diff "(x − As)ᵀW(x − As)" --wrt s --let "W: symmetric" --check
   matdiff diff "x'Ax" --wrt x --latex
   matdiff diff "½‖σ(Wx) − y‖²" --wrt W --json
-  matdiff diff "log det X" --wrt X --let "X: symmetric"
+  matdiff diff "log det X" --wrt X --let "X: symmetric" --convention symmetric
+  matdiff diff "σ(Wx)" --wrt x                  Jacobian (numerator layout)
+  matdiff diff "XᵀX" --wrt X --index            rank 4: Kronecker form and indices
+  matdiff hessian "sum(log(1 + exp(Ax)))" --wrt x --check
   matdiff shapes "tr(XᵀAX)"
 
 declarations (--let): 'c: scalar; A: m×n; W: symmetric; x: vector 3; x1, x2: scalar'
@@ -31,26 +34,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="matdiff 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="command")
 
-    d = sub.add_parser("diff", help="differentiate a scalar expression",
+    d = sub.add_parser("diff", help="differentiate an expression (any rank)",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("expr", help="the expression, e.g. \"aᵀXb\" or \"a'Xb\"")
     d.add_argument("--wrt", required=True, help="the variable, e.g. X")
-    _declarations(d)
-    fmt = d.add_mutually_exclusive_group()
-    fmt.add_argument("--latex", action="store_true", help="print LaTeX")
-    fmt.add_argument("--text", action="store_true", help="print plain text (ASCII)")
-    fmt.add_argument("--json", action="store_true", help="print everything as JSON")
-    d.add_argument("--check", action="store_true",
-                   help="verify the result numerically and say what was checked")
-    d.add_argument("--method", choices=("sympy", "central"), default="sympy",
-                   help="the check: elementwise sympy derivatives (default) or central "
-                   "differences")
-    d.add_argument("--seed", type=int, default=0, help="seed of the check's random point")
+    d.add_argument("--convention", choices=("unconstrained", "symmetric"),
+                   default="unconstrained", help="gradient by a symmetric matrix: "
+                   "unconstrained (default) or each symmetric pair as one parameter")
+    _options(d)
+
+    h = sub.add_parser("hessian", help="second derivative of a scalar expression",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    h.add_argument("expr")
+    h.add_argument("--wrt", required=True, help="the first variable, e.g. x")
+    h.add_argument("--wrt2", help="a second variable for a mixed derivative ∂²f/∂x∂y")
+    _options(h)
 
     s = sub.add_parser("shapes", help="show the inferred shape of every symbol")
     s.add_argument("expr")
     _declarations(s)
     return parser
+
+
+def _options(p):
+    _declarations(p)
+    p.add_argument("--layout", choices=("numerator", "denominator"),
+                   help="layout (default: gradients denominator, Jacobians numerator)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--latex", action="store_true", help="print LaTeX")
+    fmt.add_argument("--text", action="store_true", help="print plain text (ASCII)")
+    fmt.add_argument("--json", action="store_true", help="print everything as JSON")
+    p.add_argument("--index", action="store_true", help="also print index notation")
+    p.add_argument("--check", action="store_true",
+                   help="verify the result numerically and say what was checked")
+    p.add_argument("--method", choices=("sympy", "central"), default="sympy",
+                   help="the check: elementwise sympy derivatives (default) or central "
+                   "differences")
+    p.add_argument("--seed", type=int, default=0, help="seed of the check's random point")
 
 
 def _declarations(p):
@@ -73,17 +93,41 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_diff(args) -> int:
     from .api import diff
-    d = diff(args.expr, args.wrt, shapes=args.let)
+    d = diff(args.expr, args.wrt, shapes=args.let, layout=args.layout,
+             convention=args.convention)
+    return show(d, args)
+
+
+def cmd_hessian(args) -> int:
+    from .api import hessian
+    return show(hessian(args.expr, args.wrt, args.wrt2, shapes=args.let, layout=args.layout),
+                args)
+
+
+def show(d, args) -> int:
+    """The result, the convention it is printed in, and what was asked for besides."""
+    from .render import to_latex, to_pretty, to_text
     check = d.verify(method=args.method, seed=args.seed) if args.check else None
     if args.json:
         out = d.to_dict()
         out["check"] = check.to_dict() if check is not None else None
         print(json.dumps(out, ensure_ascii=False, indent=2))
-    else:
-        print(d.latex() if args.latex else d.text() if args.text else d.pretty())
-        if check is not None:
-            print(check.summary())
+        return 0 if check is None or check.ok else 1
+    render = to_latex if args.latex else to_text if args.text else to_pretty
+    comment = "% " if args.latex else ""
+    print(render(d.main_form()))
+    print(f"{comment}{d.convention_text()}")
+    if d.result is None:
+        print(f"{comment}differential: d{_paren(to_pretty(d.expr))} = {to_pretty(d.differential)}")
+    if args.index or (d.result is None and d.kron is None):
+        print(f"{comment}index notation: {d.index(latex=args.latex)}")
+    if check is not None:
+        print(check.summary())
     return 0 if check is None or check.ok else 1
+
+
+def _paren(text: str) -> str:
+    return text if len(text) == 1 else f"({text})"
 
 
 def cmd_shapes(args) -> int:
@@ -97,7 +141,7 @@ def cmd_shapes(args) -> int:
     return 0
 
 
-COMMANDS = {"diff": cmd_diff, "shapes": cmd_shapes}
+COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "shapes": cmd_shapes}
 
 if __name__ == "__main__":   # pragma: no cover
     sys.exit(main())

@@ -12,11 +12,11 @@ from fractions import Fraction
 from functools import lru_cache, singledispatch
 
 from .errors import NoRuleError
-from .nodes import (ONE, Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
-                    Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power,
-                    Sum, Symbol, Trace, Transpose, Zero, walk)
+from .nodes import (ONE, Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
+                    Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm, Ones,
+                    Power, Sum, Symbol, Trace, Transpose, Vec, Zero, walk)
 from .simplify import (add, decompose, diagmat, diagvec, elemdiv, func, hadamard, inverse,
-                       is_zero, mul, neg, power, sum_entries, trace, transpose)
+                       is_zero, kron, mul, neg, power, sum_entries, trace, transpose, vec)
 
 
 def depends_on(e: Expr, x: Symbol) -> bool:
@@ -47,6 +47,7 @@ def _(e: Symbol, x, d):
 @_d.register(Zero)
 @_d.register(Ones)
 @_d.register(DimSize)
+@_d.register(Commutation)
 def _(e, x, d):
     """Constants: d c = 0."""
     return Zero(e.shape)
@@ -164,6 +165,18 @@ def _(e: DiagVec, x, d):
 def _(e: Norm, x, d):
     """d‖X‖ = tr(Xᵀ dX)/‖X‖  (Euclidean and Frobenius; Matrix Cookbook 129)."""
     return mul(power(e, -1), trace(mul(transpose(e.arg), d(e.arg))))
+
+
+@_d.register
+def _(e: Kron, x, d):
+    """d(A ⊗ B) = dA ⊗ B + A ⊗ dB."""
+    return add(kron(d(e.left), e.right), kron(e.left, d(e.right)))
+
+
+@_d.register
+def _(e: Vec, x, d):
+    """Linear: d vec(X) = vec(dX)."""
+    return vec(d(e.arg))
 
 
 @_d.register

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import EvaluationError
-from .nodes import (Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
-                    Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power, Sum,
-                    Symbol, Trace, Transpose, Zero, symbols_of, walk)
+from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
+                    Func, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm, Ones, Power,
+                    Sum, Symbol, Trace, Transpose, Vec, Zero, symbols_of, walk)
 from .parse import canonical_name
 from .render import shape_text
 
@@ -82,7 +82,8 @@ def _wrong(name, shape, value, why):
 
 
 def evaluate(e: Expr, values: dict, dims: dict | None = None,
-             symbols: dict[str, Symbol] | None = None) -> np.ndarray:
+             symbols: dict[str, Symbol] | None = None,
+             directions: dict | None = None) -> np.ndarray:
     """The value of e (numpy, internal n×1 columns) at the given symbol values.
 
     ``symbols`` may name more symbols than e has (all those of a derivative's problem):
@@ -90,6 +91,8 @@ def evaluate(e: Expr, values: dict, dims: dict | None = None,
     """
     own = symbols_of(e)
     arrays, bound = bind({**own, **(symbols or {})}, values, tuple(own))
+    for name, direction in (directions or {}).items():   # the value of dX
+        arrays[("d", name)] = np.asarray(direction, dtype=float)
     for name, size in (dims or {}).items():   # only dimensions no value fixed
         bound.setdefault(name, size)
     memo: dict[int, np.ndarray] = {}
@@ -98,6 +101,24 @@ def evaluate(e: Expr, values: dict, dims: dict | None = None,
             kids = [memo[id(k)] for k in node.children()]
             memo[id(node)] = RULES[type(node)](node, kids, arrays, bound)
     return memo[id(e)]
+
+
+def directional(dF: Expr, x: Symbol, values: dict, dims: dict | None = None,
+                symbols: dict | None = None) -> np.ndarray:
+    """The derivative tensor of F (numpy shape F.shape + x.shape) from its differential:
+    dF is linear in dx, so its value at dx = e_kl is exactly ∂F/∂x_kl."""
+    arrays, bound = bind({**symbols_of(dF), **(symbols or {})}, values,
+                         tuple(n for n in symbols_of(dF)))
+    bound.update({k: v for k, v in (dims or {}).items() if k not in bound})
+    shape = tuple(_dim(d, bound) for d in x.shape)
+    f_shape = tuple(_dim(d, bound) for d in dF.shape)
+    out = np.zeros(f_shape + shape)
+    for idx in np.ndindex(*shape):
+        direction = np.zeros(shape)
+        direction[idx] = 1.0
+        value = evaluate(dF, values, bound, symbols, {x.name: direction})
+        out[(Ellipsis,) + idx] = np.broadcast_to(value, f_shape)
+    return out
 
 
 def to_user(value: np.ndarray, shape) -> np.ndarray | float:
@@ -112,6 +133,8 @@ def to_user(value: np.ndarray, shape) -> np.ndarray | float:
 def _dim(d, dims):
     if isinstance(d, int):
         return d
+    if "·" in d:
+        return int(np.prod([_dim(int(p) if p.isdigit() else p, dims) for p in d.split("·")]))
     if d not in dims:
         raise EvaluationError(f"the dimension {d} is not fixed by any value given")
     return dims[d]
@@ -144,7 +167,7 @@ RULES = {
     Zero: lambda n, k, a, d: np.zeros(tuple(_dim(x, d) for x in n.shape_)),
     Ones: lambda n, k, a, d: np.ones(tuple(_dim(x, d) for x in n.shape_)),
     DimSize: lambda n, k, a, d: np.asarray(float(_dim(n.dim, d))),
-    Differential: lambda n, k, a, d: a["d" + n.of.name],
+    Differential: lambda n, k, a, d: a[("d", n.of.name)],
     Add: lambda n, k, a, d: _squeeze(sum(k[1:], k[0])),
     Mul: _matmul_chain,
     Hadamard: lambda n, k, a, d: np.prod(np.broadcast_arrays(*k), axis=0),
@@ -161,4 +184,16 @@ RULES = {
     DiagMat: lambda n, k, a, d: np.diag(k[0].reshape(-1)),
     DiagVec: lambda n, k, a, d: np.diag(k[0]).reshape(-1, 1).copy(),
     Norm: lambda n, k, a, d: np.asarray(np.linalg.norm(k[0])),
+    Kron: lambda n, k, a, d: np.kron(np.atleast_2d(k[0]), np.atleast_2d(k[1])),
+    Commutation: lambda n, k, a, d: commutation(_dim(n.m, d), _dim(n.n, d)),
+    Vec: lambda n, k, a, d: np.asarray(k[0]).reshape(-1, 1, order="F"),
 }
+
+
+def commutation(m: int, n: int) -> np.ndarray:
+    """K with K vec(X) = vec(Xᵀ) for an m×n X (column-major vec)."""
+    K = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[i * n + j, j * m + i] = 1.0
+    return K

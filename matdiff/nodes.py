@@ -24,6 +24,20 @@ Dim = int | str
 Shape = tuple
 
 
+def dim_product(*dims) -> Dim:
+    """The dimension of a vec or Kronecker product: ints multiply, names join as 'm·n'."""
+    number, names = 1, []
+    for d in dims:
+        for part in (d.split("·") if isinstance(d, str) else (d,)):
+            if isinstance(part, int) or part.isdigit():
+                number *= int(part)
+            else:
+                names.append(part)
+    if not names:
+        return number
+    return "·".join(([str(number)] if number != 1 else []) + sorted(names))
+
+
 class Expr:
     """Base of all nodes."""
 
@@ -276,6 +290,29 @@ class Norm(Expr):
 
 
 @_node
+class Kron(Expr):
+    """A ⊗ B, the Kronecker product (output-only: vec/Kronecker forms of derivatives)."""
+    left: Expr
+    right: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Commutation(Expr):
+    """K₍ₘ,ₙ₎: the mn×mn permutation with K vec(X) = vec(Xᵀ) for an m×n X."""
+    m: Dim
+    n: Dim
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Vec(Expr):
+    """vec(X): the columns of X stacked (column-major)."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
 class Diag(Expr):
     """Surface-only diag(·): becomes DiagMat or DiagVec once the argument's shape is known."""
     arg: Expr
@@ -294,7 +331,7 @@ ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt")
 
 NODES = (Symbol, Const, Identity, Zero, Ones, DimSize, Differential, Add, Mul, Hadamard,
          ElemDiv, Power, Transpose, Inverse, Trace, Det, LogDet, Func, Sum, DiagMat,
-         DiagVec, Norm)
+         DiagVec, Norm, Kron, Commutation, Vec)
 SURFACE_NODES = (Diag, Div)
 
 ONE = Const(Fraction(1))

@@ -173,7 +173,7 @@ def _number(text: str) -> Fraction:
 def _postfix(base: Expr, op: str, span) -> Expr:
     """Decode a postfix token: transpose, inverse, inverse-transpose or a power."""
     op = re.sub(r"\s+", "", op).replace("\\top", "T").replace("⊤", "T")
-    if op in ("ᵀ", "T", "'", ".T", "^T", "^{T}"):
+    if op in ("ᵀ", "T", "'", "′", ".T", "^T", "^{T}"):
         return Transpose(base, span=span)
     if op in ("⁻ᵀ", "^-T", "^{-T}"):
         return Transpose(Inverse(base, span=span), span=span)

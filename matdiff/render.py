@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .nodes import (Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
-                    Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power, Sum,
-                    Symbol, Trace, Transpose, Zero)
+from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
+                    Func, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm, Ones, Power,
+                    Sum, Symbol, Trace, Transpose, Vec, Zero)
 from .parse import FUNCTIONS, GREEK_NAMES, split_run
 
 ADD, HAD, DIV, NEG, MUL, POSTFIX, ATOM = 10, 30, 40, 45, 50, 90, 100
@@ -171,10 +171,14 @@ class Printer:
         return self.product(e.factors), MUL
 
     def product(self, factors) -> str:
-        out = ""
+        out, previous = "", None
         for f in factors:
             text = self.wrap(f, MUL) if not isinstance(f, Mul) else self.wrap(f, POSTFIX)
-            out = self.join(out, text)
+            if out and self.s is PRETTY and (_is_differential(f) or _is_differential(previous)):
+                out = f"{out} {text}"   # A dX B, not AdXB
+            else:
+                out = self.join(out, text)
+            previous = f
         return out
 
     def join(self, left: str, right: str) -> str:
@@ -245,10 +249,27 @@ class Printer:
 
     _DiagVec = _DiagMat
 
+    def _Kron(self, e: Kron):
+        op = " \\otimes " if self.latex else " ⊗ "
+        return f"{self.wrap(e.left, DIV)}{op}{self.wrap(e.right, DIV)}", HAD
+
+    def _Commutation(self, e: Commutation):
+        if self.latex:
+            return f"K_{{{e.m},{e.n}}}", ATOM
+        return f"K_({e.m},{e.n})", ATOM
+
+    def _Vec(self, e: Vec):
+        return self.call("vec", e.arg)
+
     def _Norm(self, e: Norm):
         left, right = self.s.norm
         sub = self.s.frobenius if e.kind == "F" else ""
         return f"{left}{self(e.arg)}{right}{sub}", ATOM
+
+
+def _is_differential(f) -> bool:
+    return isinstance(f, Differential) or (isinstance(f, Transpose) and
+                                           isinstance(f.arg, Differential))
 
 
 def _is_reciprocal(f: Expr) -> bool:

@@ -20,9 +20,10 @@ from fractions import Fraction
 from functools import singledispatch
 
 from .errors import DeclarationError, NoRuleError, ShapeError
-from .nodes import (Add, Const, Det, Diag, DiagMat, DiagVec, Differential, DimSize, Div,
+from .nodes import (Add, Commutation, Const, Det, Diag, DiagMat, DiagVec, Differential, DimSize, Div,
                     ElemDiv, Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm,
-                    Ones, Power, Sum, Symbol, Trace, Transpose, Zero, symbols_of)
+                    Kron, Ones, Power, Sum, Symbol, Trace, Transpose, Vec, Zero, dim_product,
+                    symbols_of)
 from .parse import GREEK_NAMES, canonical_name, is_valid_name
 
 # ----- declarations ----------------------------------------------------------------
@@ -585,3 +586,21 @@ def _(e: DiagMat):
 @shape_of.register
 def _(e: DiagVec):
     return (e.arg.shape[0], 1)
+
+
+@shape_of.register
+def _(e: Kron):
+    (a, b), (c, d) = (s if s != () else (1, 1) for s in (e.left.shape, e.right.shape))
+    return (dim_product(a, c), dim_product(b, d))
+
+
+@shape_of.register
+def _(e: Commutation):
+    n = dim_product(e.m, e.n)
+    return (n, n)
+
+
+@shape_of.register
+def _(e: Vec):
+    s = e.arg.shape
+    return (dim_product(*s), 1) if s != () else ()

@@ -23,9 +23,9 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 
-from .nodes import (ONE, Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
-                    Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm, Ones, Power,
-                    Sum, Symbol, Trace, Transpose, Zero, walk)
+from .nodes import (ONE, Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
+                    Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm, Ones,
+                    Power, Sum, Symbol, Trace, Transpose, Vec, Zero, dim_product, walk)
 from .shapes import chain_shape
 
 # ----- helpers ------------------------------------------------------------------------
@@ -316,6 +316,8 @@ def transpose(e: Expr, force: bool = False) -> Expr:
             return power(transpose(b), k)
         case Add(terms=ts) | Hadamard(factors=ts):
             pushed = (add if isinstance(e, Add) else hadamard)(*[transpose(t) for t in ts])
+            if isinstance(pushed, type(e)) and set(pushed.children()) == set(ts):
+                return e   # (B + Bᵀ)ᵀ = B + Bᵀ: keep the order it was written in
             return pushed if transposes(pushed) <= transposes(e) + 1 else Transpose(e)
         case Func(name=n, arg=a):
             pushed = func(n, transpose(a))
@@ -457,6 +459,34 @@ def norm(e: Expr, kind: str) -> Expr:
     return Norm(e, kind)
 
 
+def kron(a: Expr, b: Expr) -> Expr:
+    """A ⊗ B: scalars come out, I ⊗ I = I, 1×1 factors drop."""
+    if is_zero(a) or is_zero(b):
+        sa, sb = (s if s != () else (1, 1) for s in (a.shape, b.shape))
+        return Zero((dim_product(sa[0], sb[0]), dim_product(sa[1], sb[1])))
+    ca, sa, cha = decompose(a)
+    cb, sb, chb = decompose(b)
+    if ca != 1 or cb != 1 or sa or sb:
+        return mul(_c(ca * cb), *sa, *sb, kron(mul(*cha) if cha else ONE,
+                                                 mul(*chb) if chb else ONE))
+    if a.shape == ():
+        return b
+    if b.shape == ():
+        return a
+    if isinstance(a, Identity) and isinstance(b, Identity):
+        return Identity(dim_product(a.n, b.n))
+    return Kron(a, b)
+
+
+def vec(e: Expr) -> Expr:
+    """vec(X): a column vector is its own vec; vec(abᵀ) = b ⊗ a."""
+    if e.shape == () or e.shape[1] == 1:
+        return e
+    if is_zero(e):
+        return Zero((dim_product(*e.shape), 1))
+    return Vec(e)
+
+
 # ----- the engine -------------------------------------------------------------------------
 
 REBUILD = {
@@ -468,6 +498,7 @@ REBUILD = {
     Sum: lambda e, k: sum_entries(k[0]), DiagMat: lambda e, k: diagmat(k[0]),
     DiagVec: lambda e, k: diagvec(k[0]), Norm: lambda e, k: norm(k[0], e.kind),
     Differential: lambda e, k: e,
+    Kron: lambda e, k: kron(*k), Vec: lambda e, k: vec(k[0]),
 }
 
 
@@ -539,7 +570,27 @@ def factor_sum(e: Add) -> Expr:
                       _transpose_out(e)):
         if candidate is not None and size(candidate) < size(best):
             best = candidate
+    common = _scalar_out(best) if isinstance(best, Add) else None
+    if common is not None and size(common) <= size(best):
+        best = common
     return best
+
+
+def _scalar_out(e: Add) -> Expr | None:
+    """I/‖x‖ − xxᵀ/‖x‖³ → (I − xxᵀ/‖x‖²)/‖x‖: a power of one base in every term."""
+    powers = []
+    for t in e.terms:
+        _, scalars, _ = decompose(t)
+        powers.append({(s.base if isinstance(s, Power) else s):
+                       (s.exponent if isinstance(s, Power) else Fraction(1)) for s in scalars})
+    for base in powers[0]:
+        ks = [p.get(base) for p in powers]
+        if None in ks or not (all(k > 0 for k in ks) or all(k < 0 for k in ks)):
+            continue
+        k = min(ks, key=abs)
+        inner = add(*[mul(t, power(base, -k)) for t in e.terms])
+        return mul(inner, power(base, k))
+    return None
 
 
 def _transpose_out(e: Add) -> Expr | None:

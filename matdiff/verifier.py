@@ -24,9 +24,9 @@ import numpy as np
 
 from .errors import MatdiffError, NoRuleError
 from .evaluate import evaluate
-from .nodes import (Add, Const, Det, DiagMat, DiagVec, DimSize, ElemDiv, Expr, Func, Hadamard,
-                    Identity, Inverse, LogDet, Mul, Norm, Ones, Power, Sum, Symbol, Trace,
-                    Transpose, Zero, symbols_of)
+from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, DimSize, ElemDiv, Expr, Func, Hadamard,
+                    Identity, Inverse, Kron, LogDet, Mul, Norm, Ones, Power, Sum, Symbol, Trace,
+                    Transpose, Vec, Zero, symbols_of)
 
 
 @dataclass
@@ -96,6 +96,11 @@ def concrete(shape, sizes) -> tuple:
     return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
 
 
+def np_shape(shape: tuple) -> tuple:
+    """Matrix shape → numpy shape: a column n×1 is (n,)."""
+    return shape[:1] if len(shape) == 2 and shape[1] == 1 else shape
+
+
 def random_value(sym: Symbol, sizes: dict, rng: np.random.Generator) -> np.ndarray:
     shape = concrete(sym.shape, sizes)
     if shape == ():
@@ -119,33 +124,98 @@ def _user(value: np.ndarray, shape) -> np.ndarray:
 
 # ----- the sympy oracle -----------------------------------------------------------------
 
-def check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr, *, seed: int = 0,
+def check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr | None = None, *, seed: int = 0,
                      sizes: dict | None = None, rtol: float = 1e-7, atol: float = 1e-9,
-                     attempts: int = 5) -> Check:
-    """Compare the claimed gradient with sympy's entry-by-entry derivative of f."""
+                     attempts: int = 5, claimed=None, second: Symbol | None = None,
+                     parameters: bool = False) -> Check:
+    """Compare a derivative with sympy's entry-by-entry derivative of f.
+
+    ``gradient`` is a claimed gradient expression; for any other rank pass ``claimed``, a
+    function (values, sizes) → numpy array in the order f.shape + wrt.shape (then
+    + second.shape for a second derivative).  ``parameters``: the claim already treats each
+    symmetric pair as one parameter (the 'symmetric' convention).
+    """
     import sympy as sp
-    sizes = choose_sizes([f, gradient], wrt, fixed=sizes)
-    symbols = {**symbols_of(f), **symbols_of(gradient)}
-    symbols.setdefault(wrt.name, wrt)
-    shape = concrete(wrt.shape, sizes)
-    entries = _entry_symbols(wrt, shape)
+    exprs = [f] + ([gradient] if gradient is not None else [])
+    variables = [wrt] + ([second] if second is not None else [])
+    sizes = choose_sizes(exprs, wrt, fixed=sizes)
+    sizes = choose_sizes(exprs + [v for v in variables], wrt, fixed=sizes)
+    symbols = {}
+    for e in exprs:
+        symbols.update(symbols_of(e))
+    for v in variables:
+        symbols.setdefault(v.name, v)
+    shapes = [concrete(v.shape, sizes) for v in variables]
+    entries = {v.name: _entry_symbols(v, s) for v, s in zip(variables, shapes)}
     for attempt in range(attempts):
         point = random_point(symbols, sizes, seed + attempt)
-        env = {name: _sympy_value(point[name]) for name in symbols if name != wrt.name}
-        env[wrt.name] = entries
+        env = {name: _sympy_value(point[name]) for name in symbols if name not in entries}
+        env.update(entries)
         F = to_sympy(f, env, sizes)
-        subs = _substitutions(entries, point[wrt.name])
-        expected = np.array([[_number(sp.diff(F, s).xreplace(subs)) for s in row]
-                             for row in _distinct(entries, shape)], dtype=float)
+        subs = {}
+        for v in variables:
+            subs.update(_substitutions(entries[v.name], point[v.name]))
+        expected = _derivative_tensor(F, [entries[v.name] for v in variables], shapes, subs)
         if np.all(np.isfinite(expected)):
             break
     else:
         raise MatdiffError(f"no point in {attempts} tries where {f} is defined "
                            f"(seed {seed}): cannot verify")
     values = {n: _user(v, symbols[n].shape) for n, v in point.items()}
-    expected = expected.reshape(shape or ())
-    return _compare("sympy", expected, _claimed(gradient, wrt, values, sizes, symbols, shape),
-                    sizes, seed + attempt, rtol, atol)
+    if claimed is None:
+        value = _claimed(gradient, wrt, values, sizes, symbols, shapes[0])
+    else:
+        value = np.asarray(claimed(values, sizes), dtype=float)
+        value = value if value.shape == expected.shape else None
+    if value is not None and not parameters:
+        for v, s, axis in _symmetric_axes(variables, shapes, expected.ndim):
+            value = _parameter_axes(value, axis)
+    return _compare("sympy", expected, value, sizes, seed + attempt, rtol, atol)
+
+
+def _symmetric_axes(variables, shapes, ndim):
+    """(variable, shape, first axis) of each symmetric matrix variable in the tensor."""
+    axis = ndim - sum(len(np_shape(s)) for s in shapes)
+    out = []
+    for v, s in zip(variables, shapes):
+        if v.symmetric and len(np_shape(s)) == 2:
+            out.append((v, s, axis))
+        axis += len(np_shape(s))
+    return out
+
+
+def _parameter_axes(value: np.ndarray, axis: int) -> np.ndarray:
+    """G + Gᵀ − diag(G) over the two axes of a symmetric variable."""
+    moved = np.moveaxis(value, (axis, axis + 1), (-2, -1))
+    sym = moved + np.swapaxes(moved, -1, -2)
+    n = moved.shape[-1]
+    sym = sym - moved * np.eye(n)
+    return np.moveaxis(sym, (-2, -1), (axis, axis + 1))
+
+
+def _derivative_tensor(F, entry_sets, shapes, subs) -> np.ndarray:
+    """∂F/∂x (then ∂/∂y) entry by entry, evaluated at the point: order F, x, (y)."""
+    import sympy as sp
+    f_entries = list(F) if isinstance(F, sp.MatrixBase) else [F]
+    f_shape = F.shape if isinstance(F, sp.MatrixBase) else ()
+    f_shape = () if f_shape == (1, 1) and not isinstance(F, sp.MatrixBase) else f_shape
+
+    def flat(entries, shape):
+        return [entries] if shape == () else [entries[i, j] for i in range(shape[0])
+                                              for j in range(shape[1])]
+    grids = [flat(e, s) for e, s in zip(entry_sets, shapes)]
+    out = []
+    for fe in f_entries:
+        row = []
+        for a in grids[0]:
+            da = sp.diff(fe, a)
+            if len(grids) == 1:
+                row.append(_number(da.xreplace(subs)))
+            else:
+                row.extend(_number(sp.diff(da, b).xreplace(subs)) for b in grids[1])
+        out.append(row)
+    full = np_shape(tuple(f_shape)) + tuple(d for s in shapes for d in np_shape(s))
+    return np.array(out, dtype=float).reshape(full)
 
 
 def _claimed(gradient, wrt, values, sizes, symbols, shape):
@@ -153,7 +223,7 @@ def _claimed(gradient, wrt, values, sizes, symbols, shape):
     value = np.asarray(evaluate(gradient, values, sizes, symbols), dtype=float)
     if value.shape != (shape or ()) and not (value.shape == () and shape == ()):
         return None
-    return _as_parameter_gradient(value, wrt, shape)
+    return value.reshape(np_shape(shape))
 
 
 def _entry_symbols(wrt: Symbol, shape):
@@ -169,13 +239,6 @@ def _entry_symbols(wrt: Symbol, shape):
     return sp.Matrix(rows, cols, entry)
 
 
-def _distinct(entries, shape):
-    """The free entries: each symbol once (the upper triangle of a symmetric matrix)."""
-    if shape == ():
-        return [[entries]]
-    return [[entries[i, j] for j in range(shape[1])] for i in range(shape[0])]
-
-
 def _substitutions(entries, value) -> dict:
     import sympy as sp
     if not isinstance(entries, sp.MatrixBase):
@@ -185,14 +248,6 @@ def _substitutions(entries, value) -> dict:
         for j in range(entries.cols):
             out[entries[i, j]] = sp.Float(float(value[i, j]), 17)
     return out
-
-
-def _as_parameter_gradient(g: np.ndarray, wrt: Symbol, shape) -> np.ndarray:
-    """For a symmetric variable each off-diagonal pair is one parameter, whose derivative
-    is G_ij + G_ji: compare that (the full-matrix layout of sympy's answer)."""
-    if not wrt.symmetric or shape == ():
-        return g
-    return g + g.T - np.diag(np.diag(g))
 
 
 def _sympy_value(value):
@@ -211,7 +266,7 @@ def _number(v) -> float:
 def _compare(method, expected, claimed, sizes, seed, rtol, atol) -> Check:
     if claimed is None:
         return Check(False, method, float("inf"), sizes, seed, rtol, expected, None,
-                     expected.size, "the claimed gradient does not have the variable's shape")
+                     expected.size, "the claimed derivative does not have the expected shape")
     err = np.abs(expected - claimed)
     ok = bool(np.all(err <= atol + rtol * np.abs(expected)))
     return Check(ok, method, float(err.max()) if err.size else 0.0, sizes, seed, rtol,
@@ -220,18 +275,23 @@ def _compare(method, expected, claimed, sizes, seed, rtol, atol) -> Check:
 
 # ----- central differences ----------------------------------------------------------------
 
-def check_with_differences(f: Expr, wrt: Symbol, gradient: Expr, *, seed: int = 0,
-                           sizes: dict | None = None, start: int = 3, h: float = 1e-6,
-                           rtol: float = 1e-5, atol: float = 1e-7) -> Check:
-    """Compare the claimed gradient with central differences of f (numpy only)."""
-    sizes = choose_sizes([f, gradient], wrt, start=start, fixed=sizes)
-    symbols = {**symbols_of(f), **symbols_of(gradient)}
+def check_with_differences(f: Expr, wrt: Symbol, gradient: Expr | None = None, *,
+                           seed: int = 0, sizes: dict | None = None, start: int = 3,
+                           h: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-7,
+                           claimed=None, parameters: bool = False) -> Check:
+    """Compare a derivative with central differences of f (numpy only), any rank."""
+    exprs = [f] + ([gradient] if gradient is not None else [])
+    sizes = choose_sizes(exprs, wrt, start=start, fixed=sizes)
+    symbols = {}
+    for e in exprs:
+        symbols.update(symbols_of(e))
     symbols.setdefault(wrt.name, wrt)
     point = random_point(symbols, sizes, seed)
     values = {n: _user(v, symbols[n].shape) for n, v in point.items()}
     shape = concrete(wrt.shape, sizes)
     x0 = np.asarray(point[wrt.name], dtype=float)
-    expected = np.zeros(shape or ())
+    f_shape = concrete(f.shape, sizes)
+    expected = np.zeros(np_shape(f_shape) + shape)
     for idx in np.ndindex(*shape):
         step = np.zeros(shape or ())
         step[idx] = h
@@ -239,9 +299,17 @@ def check_with_differences(f: Expr, wrt: Symbol, gradient: Expr, *, seed: int = 
             step[idx[::-1]] = h
         plus = evaluate(f, {**values, wrt.name: _user(x0 + step, wrt.shape)}, sizes, symbols)
         minus = evaluate(f, {**values, wrt.name: _user(x0 - step, wrt.shape)}, sizes, symbols)
-        expected[idx] = (float(plus) - float(minus)) / (2 * h)
-    return _compare("central", expected, _claimed(gradient, wrt, values, sizes, symbols, shape),
-                    sizes, seed, rtol, atol)
+        diff = (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * h)
+        expected[(Ellipsis,) + idx] = diff.reshape(np_shape(f_shape))
+    expected = expected.reshape(np_shape(f_shape) + np_shape(shape))
+    if claimed is None:
+        value = _claimed(gradient, wrt, values, sizes, symbols, shape)
+    else:
+        value = np.asarray(claimed(values, sizes), dtype=float)
+        value = value if value.shape == expected.shape else None
+    if value is not None and not parameters and wrt.symmetric and len(np_shape(shape)) == 2:
+        value = _parameter_axes(value, value.ndim - 2)
+    return _compare("central", expected, value, sizes, seed, rtol, atol)
 
 
 # ----- nodes as explicit sympy matrices ----------------------------------------------------
@@ -416,3 +484,23 @@ def _(e: DiagVec, env, sizes):
 def _(e: Norm, env, sizes):
     v = to_sympy(e.arg, env, sizes)
     return _sp().sqrt(sum(x ** 2 for x in v))
+
+
+@to_sympy.register
+def _(e: Kron, env, sizes):
+    from sympy import kronecker_product
+    a, b = (v if _is_matrix(v) else _sp().Matrix([[v]])
+            for v in (to_sympy(e.left, env, sizes), to_sympy(e.right, env, sizes)))
+    return kronecker_product(a, b)
+
+
+@to_sympy.register
+def _(e: Commutation, env, sizes):
+    from .evaluate import commutation, _dim
+    return _sp().Matrix(commutation(_dim(e.m, sizes), _dim(e.n, sizes)).astype(int).tolist())
+
+
+@to_sympy.register
+def _(e: Vec, env, sizes):
+    m = to_sympy(e.arg, env, sizes)
+    return _sp().Matrix([m[i, j] for j in range(m.cols) for i in range(m.rows)])

@@ -87,7 +87,7 @@ def test_jupyter_and_repr():
 def test_to_dict_has_everything_the_cli_prints():
     out = matdiff.diff("aᵀXb", "X").to_dict()
     assert out["result"] == "a b^T" and out["layout"] == "denominator"
-    assert out["shape"] == ["m", "n"] and out["differential"] == "aᵀdXb"
+    assert out["shape"] == ["m", "n"] and out["differential"] == "aᵀ dX b"
 
 
 def test_deep_nesting_is_a_clear_error_not_a_crash():

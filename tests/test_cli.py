@@ -43,7 +43,8 @@ def test_json(capsys):
     (["diff", "aᵀX +", "--wrt", "X"], "unexpected end of input"),
     (["diff", "xW", "--wrt", "x"], "cannot multiply"),
     (["diff", "sigmod(x)", "--wrt", "x"], "did you mean 'sigmoid'"),
-    (["diff", "Ax", "--wrt", "x"], "not a scalar"),
+    (["diff", "aᵀx", "--wrt", "x + 1"], "must be a symbol name"),
+    (["hessian", "Ax", "--wrt", "x"], "needs a scalar-valued expression"),
     (["diff", "aᵀx", "--wrt", "x", "--let", "x banana"], "name: shape"),
 ])
 def test_errors_are_one_line_plus_caret_and_exit_nonzero(capsys, argv, fragment):

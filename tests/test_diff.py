@@ -71,9 +71,9 @@ def test_differential_form_is_kept():
     assert str(d.differential) == "tr(X^-1 dX)"
 
 
-def test_non_scalar_expression_is_refused_with_a_clear_error():
-    with pytest.raises(matdiff.NoRuleError, match="not a scalar"):
-        matdiff.diff("Ax", "x")
+def test_vector_expression_gives_the_jacobian():
+    d = matdiff.diff("Ax", "x")
+    assert d.kind == "jacobian" and d.pretty() == "A"
 
 
 def test_bad_variable_name():

@@ -10,7 +10,7 @@ from matdiff.shapes import shape_of
 from matdiff.simplify import REBUILD
 from matdiff.verifier import to_sympy
 
-LEAVES = {"Symbol", "Const", "Identity", "Zero", "Ones", "DimSize"}
+LEAVES = {"Symbol", "Const", "Identity", "Zero", "Ones", "DimSize", "Commutation"}
 
 
 @pytest.mark.parametrize("registry", [shape_of, _d, to_sympy], ids=["shape", "diff", "sympy"])
