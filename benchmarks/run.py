@@ -4,7 +4,7 @@
    of identities/gradients.toml that SymPy's matrix expressions can state.  matdiff is
    timed from the *text* (parse, shapes, differentiate, simplify); SymPy from a prebuilt
    expression.  Each SymPy result is also checked numerically against matdiff's verified
-   gradient, to count SymPy's wrong answers.
+   gradient, to count SymPy's wrong answers.  (Gradients only: identities/gradients.toml.)
 2. End-to-end CLI latency (`python -m matdiff diff …`), a fresh process each run.
 3. The identity library check (derive + compare + sympy verifier for every entry).
 """
@@ -116,7 +116,7 @@ def derivation_benchmark():
     from matdiff.evaluate import evaluate
     from matdiff.verifier import _user, choose_sizes, random_point
     rows = []
-    for entry in load():
+    for entry in load("gradients"):
         d = matdiff.diff(entry.expr, entry.wrt, shapes=entry.let)
         if any(s.symmetric for s in d.symbols.values()):
             continue

@@ -105,9 +105,9 @@ class Derivative:
         """One line stating the layout (and vec convention) of the printed form."""
         x, f = to_pretty(self.wrt), to_pretty(self.expr)
         if self.kind == "gradient":
-            shape = "the shape of " + x if self.layout == "denominator" or \
-                self.wrt.shape[1:] != (1,) else "a row (the transpose of " + x + ")"
-            text = f"{self.layout} layout: ∂f/∂{x} has {shape}"
+            row = self.layout == "numerator" and self.wrt.shape[1:] == (1,)
+            text = f"{self.layout} layout: ∂f/∂{x} " + \
+                (f"is a row, shaped like {x}ᵀ" if row else f"has the shape of {x}")
         elif self.kind == "by scalar":
             text = f"derivative by the scalar {x}: shaped like {f}"
         elif self.kind == "jacobian" and self.result is not None:

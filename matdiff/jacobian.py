@@ -91,7 +91,8 @@ def vec_jacobian(T: Expr, X: Symbol) -> Expr | None:
         case Differential():
             return Identity(dim_product(*X.shape))
         case Transpose(arg=Differential()):
-            return Commutation(*X.shape)
+            m, n = X.shape
+            return Identity(dim_product(m, n)) if 1 in (m, n) else Commutation(m, n)
         case Add(terms=ts):
             parts = [mul(Ones((rows, 1)), vec_jacobian(t, X)) if t.shape == () else
                      vec_jacobian(t, X) for t in ts]
@@ -102,7 +103,12 @@ def vec_jacobian(T: Expr, X: Symbol) -> Expr | None:
             if parts[k].shape == ():   # M s(dX) with s = tr(Gᵀ dX): vec(M) vec(G)ᵀ
                 return mul(vec(mul(*others)), vec_jacobian(parts[k], X))
             left, right = parts[first_chain:k], parts[k + 1:]
-            inner = vec_jacobian(parts[k], X)
+            p = parts[k]
+            if isinstance(p, Transpose) and isinstance(p.arg, Differential) and right \
+                    and T.shape[1] == 1:   # L dXᵀ r = (L ⊗ rᵀ) vec dX
+                L = mul(*left) if left else Identity(p.shape[0])
+                return mul(*parts[:first_chain], kron(L, transpose(mul(*right))))
+            inner = vec_jacobian(p, X)
             if inner is None:
                 return None
             p, q = parts[k].shape

@@ -173,7 +173,8 @@ class Printer:
     def product(self, factors) -> str:
         out, previous = "", None
         for f in factors:
-            text = self.wrap(f, MUL) if not isinstance(f, Mul) else self.wrap(f, POSTFIX)
+            scalar_group = isinstance(f, Mul) and f.shape == ()
+            text = self.wrap(f, POSTFIX if scalar_group else MUL)
             if out and self.s is PRETTY and (_is_differential(f) or _is_differential(previous)):
                 out = f"{out} {text}"   # A dX B, not AdXB
             else:

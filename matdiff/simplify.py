@@ -238,6 +238,8 @@ def hadamard(*factors: Expr) -> Expr:
     matrices = [f for f in flat if f.shape != () and not isinstance(f, Ones)]
     dens = [f.den for f in matrices if isinstance(f, ElemDiv) and _is_one(f.num)]
     matrices = [f for f in matrices if not (isinstance(f, ElemDiv) and _is_one(f.num))]
+    if any(isinstance(f, Identity) for f in matrices):   # Aᵀ ⊙ I = A ⊙ I: only the diagonal
+        matrices = [f.arg if isinstance(f, Transpose) else f for f in matrices]
     if not matrices:
         core = Ones(shape) if shape != () else ONE
     else:
