@@ -50,6 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--wrt2", help="a second variable for a mixed derivative ∂²f/∂x∂y")
     _options(h)
 
+    i = sub.add_parser("identities", help="list, check or typeset the identity library",
+                       epilog="examples:\n  matdiff identities --filter trace\n"
+                       "  matdiff identities --check\n  matdiff identities --latex > "
+                       "handout.tex", formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("--filter", default="", help="keep identities whose id or section "
+                   "contains this text")
+    i.add_argument("--check", action="store_true", help="derive, compare and verify each")
+    out = i.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print JSON")
+    out.add_argument("--latex", action="store_true", help="print a LaTeX handout")
+    out.add_argument("--markdown", action="store_true", help="print the README table")
+
     s = sub.add_parser("shapes", help="show the inferred shape of every symbol")
     s.add_argument("expr")
     _declarations(s)
@@ -64,6 +76,8 @@ def _options(p):
     fmt.add_argument("--latex", action="store_true", help="print LaTeX")
     fmt.add_argument("--text", action="store_true", help="print plain text (ASCII)")
     fmt.add_argument("--json", action="store_true", help="print everything as JSON")
+    p.add_argument("--standalone", action="store_true",
+                   help="with --latex: a complete document that pdflatex compiles")
     p.add_argument("--index", action="store_true", help="also print index notation")
     p.add_argument("--check", action="store_true",
                    help="verify the result numerically and say what was checked")
@@ -113,6 +127,9 @@ def show(d, args) -> int:
         out["check"] = check.to_dict() if check is not None else None
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0 if check is None or check.ok else 1
+    if args.latex and args.standalone:
+        print(standalone(d, check))
+        return 0 if check is None or check.ok else 1
     render = to_latex if args.latex else to_text if args.text else to_pretty
     comment = "% " if args.latex else ""
     print(render(d.main_form()))
@@ -124,6 +141,63 @@ def show(d, args) -> int:
     if check is not None:
         print(check.summary())
     return 0 if check is None or check.ok else 1
+
+
+def standalone(d, check) -> str:
+    """One result as a complete LaTeX document."""
+    from .identities import Identity, equation, latex_text
+    kind = "hessian" if hasattr(d, "f") else d.kind
+    entry = Identity("result", "", "", "", "", "", kind=kind)
+    lines = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
+             r"\begin{document}", r"\begin{equation*}", equation(entry, d),
+             r"\end{equation*}", latex_text(d.convention_text()) + "."]
+    if check is not None:
+        lines.append(r"\par " + latex_text(check.summary().splitlines()[0]) + ".")
+    return "\n".join(lines + [r"\end{document}"])
+
+
+def cmd_identities(args) -> int:
+    from .identities import check_identity, handout, load, markdown_table
+    entries = [e for e in load() if args.filter.lower() in (e.id + " " + e.section).lower()]
+    if args.latex:
+        print(handout(entries))
+        return 0
+    if args.markdown:
+        print(markdown_table(entries))
+        return 0
+    if not args.check:
+        if args.json:
+            print(json.dumps([e.__dict__ for e in entries], ensure_ascii=False, indent=2))
+        else:
+            for e in entries:
+                print(f"{e.id:30} {e.section:26} ∂/∂{e.wrt:6} {e.expr}")
+        return 0
+    outcomes = []
+    for n, e in enumerate(entries, 1):
+        print(f"\r[{n}/{len(entries)}] {e.id:40}", end="", file=sys.stderr, flush=True)
+        outcomes.append(check_identity(e))
+    print(file=sys.stderr)
+    failed = [o for o in outcomes if not o.passed]
+    if args.json:
+        print(json.dumps([{"id": o.identity.id, "expression": o.identity.expr,
+                           "derived": o.derived, "textbook": o.textbook, "passed": o.passed,
+                           "exact": o.exact, "seconds": round(o.seconds, 4)}
+                          for o in outcomes], ensure_ascii=False, indent=2))
+    else:
+        print(f"{'id':30} {'expression':28} {'derived':34} {'textbook':34} {'':4} time")
+        for o in outcomes:
+            mark = "pass" if o.passed else "FAIL"
+            print(f"{o.identity.id:30} {_cut(o.identity.expr, 28)} {_cut(o.derived, 34)} "
+                  f"{_cut(o.textbook, 34)} {mark} {o.seconds * 1e3:5.0f}ms")
+        total = sum(o.seconds for o in outcomes)
+        print(f"{len(outcomes) - len(failed)}/{len(outcomes)} passed, "
+              f"{sum(o.exact for o in outcomes)} exactly as printed in the source, "
+              f"{total:.1f} s")
+    return 1 if failed else 0
+
+
+def _cut(text: str, width: int) -> str:
+    return (text if len(text) <= width else text[:width - 1] + "…").ljust(width)
 
 
 def _paren(text: str) -> str:
@@ -141,7 +215,8 @@ def cmd_shapes(args) -> int:
     return 0
 
 
-COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "shapes": cmd_shapes}
+COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,
+            "shapes": cmd_shapes}
 
 if __name__ == "__main__":   # pragma: no cover
     sys.exit(main())

@@ -13,8 +13,8 @@ from functools import lru_cache, singledispatch
 
 from .errors import NoRuleError
 from .nodes import (ONE, Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
-                    Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm, Ones,
-                    Power, Sum, Symbol, Trace, Transpose, Vec, Zero, walk)
+                    Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm,
+                    Ones, Power, Softmax, Sum, Symbol, Trace, Transpose, Vec, Zero, walk)
 from .simplify import (add, decompose, diagmat, diagvec, elemdiv, func, hadamard, inverse,
                        is_zero, kron, mul, neg, power, sum_entries, trace, transpose, vec)
 
@@ -165,6 +165,19 @@ def _(e: DiagVec, x, d):
 def _(e: Norm, x, d):
     """d‖X‖ = tr(Xᵀ dX)/‖X‖  (Euclidean and Frobenius; Matrix Cookbook 129)."""
     return mul(power(e, -1), trace(mul(transpose(e.arg), d(e.arg))))
+
+
+@_d.register
+def _(e: LogSumExp, x, d):
+    """d logsumexp(u) = softmax(u)ᵀ du."""
+    return mul(transpose(Softmax(e.arg)), d(e.arg))
+
+
+@_d.register
+def _(e: Softmax, x, d):
+    """d softmax(u) = (diag(s) − ssᵀ) du = s ⊙ du − s (sᵀdu), s = softmax(u)."""
+    du = d(e.arg)
+    return add(hadamard(e, du), neg(mul(e, mul(transpose(e), du))))
 
 
 @_d.register

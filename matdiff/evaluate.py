@@ -11,8 +11,8 @@ import numpy as np
 
 from .errors import EvaluationError
 from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
-                    Func, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm, Ones, Power,
-                    Sum, Symbol, Trace, Transpose, Vec, Zero, symbols_of, walk)
+                    Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm, Ones,
+                    Power, Softmax, Sum, Symbol, Trace, Transpose, Vec, Zero, symbols_of, walk)
 from .parse import canonical_name
 from .render import shape_text
 
@@ -185,9 +185,17 @@ RULES = {
     DiagVec: lambda n, k, a, d: np.diag(k[0]).reshape(-1, 1).copy(),
     Norm: lambda n, k, a, d: np.asarray(np.linalg.norm(k[0])),
     Kron: lambda n, k, a, d: np.kron(np.atleast_2d(k[0]), np.atleast_2d(k[1])),
+    Softmax: lambda n, k, a, d: _softmax(k[0]),
+    LogSumExp: lambda n, k, a, d: np.asarray(np.max(k[0]) + np.log(np.sum(np.exp(
+        k[0] - np.max(k[0]))))),
     Commutation: lambda n, k, a, d: commutation(_dim(n.m, d), _dim(n.n, d)),
     Vec: lambda n, k, a, d: np.asarray(k[0]).reshape(-1, 1, order="F"),
 }
+
+
+def _softmax(u: np.ndarray) -> np.ndarray:
+    e = np.exp(u - np.max(u))
+    return e / np.sum(e)
 
 
 def commutation(m: int, n: int) -> np.ndarray:

@@ -114,3 +114,119 @@ def check_identity(entry: Identity, seed: int = 0) -> Outcome:
 
 def _np(shape):
     return shape[:1] if len(shape) == 2 and shape[1] == 1 else shape
+
+
+# ----- tables and the LaTeX handout ---------------------------------------------------------
+
+_TEXT_MATH = {   # Unicode in prose (sources, notes) → LaTeX that pdflatex reads
+    "∂": r"\partial ", "ᵀ": r"^{\top}", "⁻¹": r"^{-1}", "‖": r"\|", "σ": r"\sigma ",
+    "⊙": r"\odot ", "∈": r"\in ", "ℝ": r"\mathbb{R}", "∇": r"\nabla ", "𝟏": r"\mathbf{1}",
+    "−": "-", "·": r"\cdot ", "×": r"\times ", "²": "^{2}", "³": "^{3}", "⁴": "^{4}",
+    "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "δ": r"\delta ", "λ": r"\lambda ", "μ": r"\mu ",
+    "Σ": r"\Sigma ", "⊗": r"\otimes ", "₁": "_1", "₂": "_2", "ᵢ": "_i", "ⱼ": "_j",
+    "ₖ": "_k", "ₗ": "_l", "θ": r"\theta ", "α": r"\alpha ",
+}
+_TEXT_PLAIN = {"§": r"\S{}", "—": "---", "–": "--", "’": "'", "“": "``", "”": "''"}
+_TEXT_ESCAPE = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+                "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                "\\": r"\textbackslash{}"}
+
+
+def latex_text(text: str) -> str:
+    """Prose for LaTeX: specials escaped, Unicode mathematics as inline math, the rest
+    dropped to '?' so that nothing can break the document."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch == "⁻" and text[i + 1:i + 2] == "¹":
+            out.append(r"$^{-1}$")
+        elif ch == "¹" and text[i - 1:i] == "⁻":
+            continue
+        elif ch in _TEXT_MATH:
+            out.append(f"${_TEXT_MATH[ch]}$")
+        elif ch in _TEXT_ESCAPE:
+            out.append(_TEXT_ESCAPE[ch])
+        elif ch in _TEXT_PLAIN:
+            out.append(_TEXT_PLAIN[ch])
+        elif ch.isascii():
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def equation(entry: Identity, d) -> str:
+    """The identity as LaTeX: left side from the expression, right side as derived."""
+    from .render import to_latex
+    f, x = to_latex(d.expr if entry.kind != "hessian" else d.f), to_latex(d.wrt)
+    if entry.kind == "hessian":
+        first = to_latex(d.first)
+        lhs = (rf"\frac{{\partial^2}}{{\partial {first}\,\partial {x}}}" if first != x
+               else rf"\frac{{\partial^2}}{{\partial {x}^2}}") + rf"\left({f}\right)"
+        if d.result is None:
+            lhs = rf"\frac{{\partial\,\mathrm{{vec}}\,\nabla_{{{first}}}}}{{\partial\,\mathrm{{vec}}({x})^\top}}"
+    elif d.result is None:
+        lhs = rf"\frac{{\partial\,\mathrm{{vec}}\left({f}\right)}}{{\partial\,\mathrm{{vec}}({x})^\top}}"
+    else:
+        lhs = rf"\frac{{\partial}}{{\partial {x}}}\left({f}\right)"
+    return f"{lhs} = {d.latex()}"
+
+
+def handout(entries: list[Identity]) -> str:
+    """A complete LaTeX document: conventions first, then one section per topic."""
+    sections: dict[str, list[Identity]] = {}
+    for e in entries:
+        sections.setdefault(e.section, []).append(e)
+    body = [_PREAMBLE]
+    for name, items in sections.items():
+        body.append(f"\\section{{{latex_text(name)}}}")
+        for e in items:
+            d = e.derive()
+            note = f" --- {latex_text(e.note)}" if e.note else ""
+            body.append(f"\\paragraph{{\\texttt{{{latex_text(e.id)}}}}} "
+                        f"{latex_text(e.source)}{note}; {latex_text(d.convention_text())}.\n"
+                        f"\\begin{{equation*}}\n{equation(e, d)}\n\\end{{equation*}}")
+    body.append("\\end{document}\n")
+    return "\n\n".join(body)
+
+
+_PREAMBLE = r"""\documentclass[10pt]{article}
+\usepackage[utf8]{inputenc}
+\usepackage{amsmath,amssymb}
+\usepackage[margin=2cm]{geometry}
+\allowdisplaybreaks
+\title{Matrix calculus identities\\\large derived and verified by matdiff}
+\date{}
+\begin{document}
+\maketitle
+
+\section*{Conventions}
+Every identity below was derived by matdiff from its left-hand side alone and checked
+numerically against elementwise derivatives (sympy) at small distinct sizes.
+\begin{itemize}
+\item Gradients of scalars are in \emph{denominator layout}: $\partial f/\partial X$ has the
+  shape of $X$. Jacobians of $f\in\mathbb{R}^m$ by $x\in\mathbb{R}^n$ are in
+  \emph{numerator layout}: $m\times n$, $\partial f_i/\partial x_j$ in row $i$.
+\item Higher-rank derivatives are written in vec/Kronecker form with the column-major
+  $\mathrm{vec}$: $\mathrm{d}\,\mathrm{vec}(F) = M\,\mathrm{d}\,\mathrm{vec}(X)$;
+  $K_{m,n}$ is the commutation matrix, $K\,\mathrm{vec}(X)=\mathrm{vec}(X^\top)$.
+\item Lowercase letters are column vectors, uppercase letters matrices, Greek letters
+  scalars unless declared otherwise; $\exp$, $\log$, $\sigma$, $\tanh$ act entrywise;
+  $\odot$ is the entrywise product, $\mathbf{1}$ the vector of ones.
+\item For a symmetric variable the gradient is the unconstrained one unless the
+  symmetric convention ($G + G^\top - \operatorname{diag}(G)$) is stated.
+\end{itemize}
+\newpage"""
+
+
+def markdown_table(entries: list[Identity]) -> str:
+    """The README's identity table (kept in sync by a test)."""
+    from .render import to_pretty
+    rows = ["| id | expression | variable | result | source |", "|---|---|---|---|---|"]
+    for e in entries:
+        d = e.derive()
+        wrt = f"{e.wrt}, {e.wrt2}" if e.wrt2 else e.wrt
+        cell = d.pretty().replace("|", "\\|")
+        kind = "" if e.kind in ("gradient",) else f" ({e.kind})"
+        rows.append(f"| `{e.id}` | {e.expr.replace('|', chr(92) + '|')} | {wrt}{kind} | "
+                    f"{cell} | {e.source.replace('|', chr(92) + '|')} |")
+    return "\n".join(rows)

@@ -290,6 +290,20 @@ class Norm(Expr):
 
 
 @_node
+class Softmax(Expr):
+    """softmax(u) = exp(u) / 𝟏ᵀexp(u), of a column vector."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class LogSumExp(Expr):
+    """logsumexp(u) = log 𝟏ᵀexp(u), of a column vector."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
 class Kron(Expr):
     """A ⊗ B, the Kronecker product (output-only: vec/Kronecker forms of derivatives)."""
     left: Expr
@@ -331,7 +345,7 @@ ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt")
 
 NODES = (Symbol, Const, Identity, Zero, Ones, DimSize, Differential, Add, Mul, Hadamard,
          ElemDiv, Power, Transpose, Inverse, Trace, Det, LogDet, Func, Sum, DiagMat,
-         DiagVec, Norm, Kron, Commutation, Vec)
+         DiagVec, Norm, Softmax, LogSumExp, Kron, Commutation, Vec)
 SURFACE_NODES = (Diag, Div)
 
 ONE = Const(Fraction(1))

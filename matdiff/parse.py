@@ -19,8 +19,8 @@ from functools import lru_cache
 
 from .errors import ParseError, UnknownFunctionError
 from .nodes import (MINUS_ONE, Add, Const, Det, Diag, Div, ElemDiv, Expr, Func, Hadamard,
-                    Identity, Inverse, LogDet, Mul, Norm, Ones, Power, Sum, Symbol, Trace,
-                    Transpose)
+                    Identity, Inverse, LogDet, LogSumExp, Mul, Norm, Ones, Power, Softmax, Sum,
+                    Symbol, Trace, Transpose)
 
 GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
@@ -34,7 +34,7 @@ GREEK_NAMES = {v: k for k, v in GREEK.items()}
 
 FUNCTIONS = {
     "tr": Trace, "trace": Trace, "Tr": Trace, "det": Det, "Det": Det, "logdet": LogDet,
-    "inv": Inverse, "sum": Sum, "diag": Diag,
+    "inv": Inverse, "sum": Sum, "diag": Diag, "softmax": Softmax, "logsumexp": LogSumExp,
     "log": "log", "ln": "log", "exp": "exp", "sin": "sin", "cos": "cos", "tanh": "tanh",
     "sigmoid": "sigmoid", "σ": "sigmoid", "sigma": "sigmoid", "sqrt": "sqrt",
 }

@@ -250,6 +250,12 @@ class Printer:
 
     _DiagVec = _DiagMat
 
+    def _Softmax(self, e):
+        return self.call("softmax", e.arg)
+
+    def _LogSumExp(self, e):
+        return self.call("logsumexp", e.arg)
+
     def _Kron(self, e: Kron):
         op = " \\otimes " if self.latex else " ⊗ "
         return f"{self.wrap(e.left, DIV)}{op}{self.wrap(e.right, DIV)}", HAD

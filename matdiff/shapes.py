@@ -20,7 +20,7 @@ from fractions import Fraction
 from functools import singledispatch
 
 from .errors import DeclarationError, NoRuleError, ShapeError
-from .nodes import (Add, Commutation, Const, Det, Diag, DiagMat, DiagVec, Differential, DimSize, Div,
+from .nodes import (Add, Commutation, Const, Det, Diag, LogSumExp, Softmax, DiagMat, DiagVec, Differential, DimSize, Div,
                     ElemDiv, Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm,
                     Kron, Ones, Power, Sum, Symbol, Trace, Transpose, Vec, Zero, dim_product,
                     symbols_of)
@@ -398,6 +398,21 @@ class _Inference:
         self.square(shape, e.arg, "diag of a matrix")
         return DiagVec(arg, span=e.span), (shape[0], 1)
 
+    def _vector_arg(self, e, what):
+        arg, shape = self.visit(e.arg)
+        if shape == () or not self.u.unify(shape[1], 1):
+            self.error(f"{what} needs a column vector, but {self.named(e.arg)} is "
+                       f"{self.u.show(shape)}", e)
+        return arg, shape
+
+    def visit_Softmax(self, e: Softmax):
+        arg, shape = self._vector_arg(e, "softmax")
+        return Softmax(arg, span=e.span), shape
+
+    def visit_LogSumExp(self, e: LogSumExp):
+        arg, _ = self._vector_arg(e, "logsumexp")
+        return LogSumExp(arg, span=e.span), ()
+
     def visit_Norm(self, e: Norm):
         arg, shape = self.visit(e.arg)
         if shape == ():
@@ -558,6 +573,7 @@ def _(e: ElemDiv):
 @shape_of.register(Power)
 @shape_of.register(Inverse)
 @shape_of.register(Func)
+@shape_of.register(Softmax)
 def _(e):
     return e.children()[0].shape
 
@@ -573,6 +589,7 @@ def _(e: Transpose):
 @shape_of.register(LogDet)
 @shape_of.register(Sum)
 @shape_of.register(Norm)
+@shape_of.register(LogSumExp)
 def _(e):
     return ()
 

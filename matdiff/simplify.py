@@ -24,8 +24,9 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .nodes import (ONE, Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
-                    Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm, Ones,
-                    Power, Sum, Symbol, Trace, Transpose, Vec, Zero, dim_product, walk)
+                    Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm,
+                    Ones, Power, Softmax, Sum, Symbol, Trace, Transpose, Vec, Zero, dim_product,
+                    walk)
 from .shapes import chain_shape
 
 # ----- helpers ------------------------------------------------------------------------
@@ -501,6 +502,7 @@ REBUILD = {
     DiagVec: lambda e, k: diagvec(k[0]), Norm: lambda e, k: norm(k[0], e.kind),
     Differential: lambda e, k: e,
     Kron: lambda e, k: kron(*k), Vec: lambda e, k: vec(k[0]),
+    Softmax: lambda e, k: Softmax(k[0]), LogSumExp: lambda e, k: LogSumExp(k[0]),
 }
 
 
@@ -590,8 +592,10 @@ def _scalar_out(e: Add) -> Expr | None:
         if None in ks or not (all(k > 0 for k in ks) or all(k < 0 for k in ks)):
             continue
         k = min(ks, key=abs)
-        inner = add(*[mul(t, power(base, -k)) for t in e.terms])
-        return mul(inner, power(base, k))
+        coeffs = {abs(Fraction(decompose(t)[0])) for t in e.terms}
+        c = coeffs.pop() if len(coeffs) == 1 else Fraction(1)   # 2Ax − 2Bx: the 2 too
+        inner = add(*[mul(_c(1 / c), t, power(base, -k)) for t in e.terms])
+        return mul(_c(c), inner, power(base, k))
     return None
 
 

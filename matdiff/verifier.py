@@ -25,8 +25,8 @@ import numpy as np
 from .errors import MatdiffError, NoRuleError
 from .evaluate import evaluate
 from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, DimSize, ElemDiv, Expr, Func, Hadamard,
-                    Identity, Inverse, Kron, LogDet, Mul, Norm, Ones, Power, Sum, Symbol, Trace,
-                    Transpose, Vec, Zero, symbols_of)
+                    Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm, Ones, Power, Softmax,
+                    Sum, Symbol, Trace, Transpose, Vec, Zero, symbols_of)
 
 
 @dataclass
@@ -504,3 +504,15 @@ def _(e: Commutation, env, sizes):
 def _(e: Vec, env, sizes):
     m = to_sympy(e.arg, env, sizes)
     return _sp().Matrix([m[i, j] for j in range(m.cols) for i in range(m.rows)])
+
+
+@to_sympy.register
+def _(e: Softmax, env, sizes):
+    u = to_sympy(e.arg, env, sizes)
+    total = sum(_sp().exp(v) for v in u)
+    return u.applyfunc(lambda v: _sp().exp(v) / total)
+
+
+@to_sympy.register
+def _(e: LogSumExp, env, sizes):
+    return _sp().log(sum(_sp().exp(v) for v in to_sympy(e.arg, env, sizes)))
