@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .diff import differential, gradient
 from .errors import DeclarationError, MatdiffError, NoRuleError
-from .nodes import Expr, Symbol, symbols_of
+from .nodes import Expr, Symbol, deep_recursion, symbols_of
 from .parse import canonical_name, is_valid_name, parse_surface
 from .render import shape_text, to_latex, to_pretty, to_text
 from .shapes import declarations, infer
@@ -78,17 +78,20 @@ class Derivative:
     def __str__(self) -> str:
         return to_text(self.main_form())
 
-    def text(self) -> str:
-        """Plain text in the matdiff language (``parse`` reads a matrix form back)."""
-        return to_text(self.main_form())
+    def text(self, shared: bool | None = None) -> str:
+        """Plain text in the matdiff language (``parse`` reads a matrix form back).
 
-    def pretty(self) -> str:
+        ``shared``: name repeated subexpressions (``where t_1 = …``); by default only when
+        writing them out would be much longer (deeply nested compositions)."""
+        return to_text(self.main_form(), shared)
+
+    def pretty(self, shared: bool | None = None) -> str:
         """Unicode for terminals, e.g. −2AᵀW(x − As)."""
-        return to_pretty(self.main_form())
+        return to_pretty(self.main_form(), shared)
 
-    def latex(self) -> str:
+    def latex(self, shared: bool | None = None) -> str:
         """LaTeX (amsmath)."""
-        return to_latex(self.main_form())
+        return to_latex(self.main_form(), shared)
 
     def index(self, latex: bool = False) -> str:
         """Index notation, e.g. ∂(Wx)ᵢ/∂Wⱼₖ = δᵢⱼ xₖ — available for every rank."""
@@ -269,11 +272,9 @@ def _typed(expr, shapes, symmetric, extra=()) -> tuple[Expr, dict[str, Symbol], 
     if not isinstance(expr, str):
         raise MatdiffError(f"expected an expression (str or Expr), got {type(expr).__name__}")
     decls = declarations(shapes, symmetric)
-    try:
+    with deep_recursion():
         surface = parse_surface(expr, frozenset(decls))
         typed, symbols = infer(surface, decls, expr, extra)
-    except RecursionError:
-        raise MatdiffError("the expression is nested too deeply to read") from None
     return typed, symbols, expr
 
 
@@ -312,11 +313,9 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
     name = _variable(wrt)
     typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
     x = symbols[name]
-    try:
+    with deep_recursion():
         return Derivative(typed, x, differential(typed, x), symbols, source, layout,
                           convention)
-    except RecursionError:
-        raise MatdiffError("the expression is nested too deeply to differentiate") from None
 
 
 def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> Hessian:

@@ -15,6 +15,8 @@ a matrix chain (it stays one factor), because ``X (aᵀb)`` is not the chain ``X
 """
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from functools import cached_property
@@ -351,6 +353,24 @@ SURFACE_NODES = (Diag, Div)
 ONE = Const(Fraction(1))
 MINUS_ONE = Const(Fraction(-1))
 ZERO_SCALAR = Zero(())
+
+
+MAX_DEPTH = 20_000
+
+
+@contextmanager
+def deep_recursion():
+    """Let the recursive stages (shape inference, printing) follow expressions nested
+    as deep as the parser accepts; a RecursionError beyond that becomes a MatdiffError."""
+    from .errors import MatdiffError
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, MAX_DEPTH))
+    try:
+        yield
+    except RecursionError:
+        raise MatdiffError("the expression is nested too deeply") from None
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def const(value) -> Const:

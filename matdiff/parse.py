@@ -185,7 +185,8 @@ def _postfix(base: Expr, op: str, span) -> Expr:
 
 
 def _make_transformer(source: str, declared: frozenset[str]):
-    from lark import Transformer, v_args
+    from lark import Transformer_NonRecursive as Transformer
+    from lark import v_args
 
     grouped: set[int] = set()
 
@@ -194,6 +195,10 @@ def _make_transformer(source: str, declared: frozenset[str]):
         if type(e) is Mul and id(e) not in grouped and e.factors[0] != MINUS_ONE:
             return e.factors
         return (e,)
+
+    def terms_of(e):
+        """a + b + c is one flat sum (so a 1,000-term sum is not 1,000 levels deep)."""
+        return e.terms if type(e) is Add and id(e) not in grouped else (e,)
 
     @v_args(inline=True, meta=True)
     class ToExpr(Transformer):
@@ -220,10 +225,11 @@ def _make_transformer(source: str, declared: frozenset[str]):
             return inner
 
         def add(self, meta, left, _op, right):
-            return Add((left, right), span=_span(meta))
+            return Add(terms_of(left) + (right,), span=_span(meta))
 
         def sub(self, meta, left, _op, right):
-            return Add((left, Mul((MINUS_ONE, right), span=right.span)), span=_span(meta))
+            negated = Mul((MINUS_ONE, right), span=right.span)
+            return Add(terms_of(left) + (negated,), span=_span(meta))
 
         def neg(self, meta, _op, arg):
             return Mul((MINUS_ONE, arg), span=_span(meta))

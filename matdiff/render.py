@@ -14,6 +14,7 @@ from fractions import Fraction
 from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
                     Func, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm, Ones, Power,
                     Sum, Symbol, Trace, Transpose, Vec, Zero)
+from .nodes import deep_recursion, walk
 from .parse import FUNCTIONS, GREEK_NAMES, split_run
 
 ADD, HAD, DIV, NEG, MUL, POSTFIX, ATOM = 10, 30, 40, 45, 50, 90, 100
@@ -324,19 +325,88 @@ def _juxtapose_safely(left: str, right: str) -> bool:
 _TEXT, _PRETTY, _LATEX = Printer(TEXT), Printer(PRETTY), Printer(LATEX)
 
 
-def to_text(e: Expr) -> str:
-    """Plain text in the matdiff language: ``parse(to_text(e))`` reads back e's value."""
-    return _TEXT(e)
+def to_text(e: Expr, shared: bool | None = False) -> str:
+    """Plain text in the matdiff language: ``parse(to_text(e))`` reads back e's value.
+    ``shared=True`` names repeated subexpressions (where t_1 = …); None decides by size."""
+    return _render(_TEXT, e, shared)
 
 
-def to_pretty(e: Expr) -> str:
+def to_pretty(e: Expr, shared: bool | None = False) -> str:
     """Unicode for terminals: −2AᵀW(x − As)."""
-    return _PRETTY(e)
+    return _render(_PRETTY, e, shared)
 
 
-def to_latex(e: Expr) -> str:
+def to_latex(e: Expr, shared: bool | None = False) -> str:
     """LaTeX (amsmath)."""
-    return _LATEX(e)
+    return _render(_LATEX, e, shared)
+
+
+# ----- shared subexpressions: t₁ = tanh(x), t₂ = tanh(t₁), … --------------------------------
+
+_TRIVIAL = (Symbol, Const, Identity, Zero, Ones, DimSize, Differential)
+
+
+def _render(printer: Printer, e: Expr, shared: bool | None) -> str:
+    with deep_recursion():
+        if shared is None:
+            shared = needs_names(e)
+        if not shared:
+            return printer(e)
+        main, definitions = name_shared(e)
+        if not definitions:
+            return printer(e)
+        defs = [f"{printer(n)} = {printer(d)}" for n, d in definitions]
+        if printer.latex:
+            return printer(main) + r",\quad\text{where } " + r",\; ".join(defs)
+        return printer(main) + "\n  where " + "\n        ".join(defs)
+
+
+def tree_size(e: Expr) -> int:
+    """The number of nodes the expression has printed out in full (counted on the DAG)."""
+    sizes: dict[int, int] = {}
+    for node in walk(e):
+        sizes[id(node)] = 1 + sum(sizes[id(k)] for k in node.children())
+    return sizes[id(e)]
+
+
+def needs_names(e: Expr) -> bool:
+    """Name shared parts when printing them out would be much larger than the DAG."""
+    full = tree_size(e)
+    return full > 150 and full > 4 * len({n for n in walk(e)})
+
+
+def name_shared(e: Expr) -> tuple[Expr, list[tuple[Symbol, Expr]]]:
+    """(e with its repeated non-trivial subexpressions replaced by t₁, t₂, …, the
+    definitions in order, each using only earlier names)."""
+    canon: dict[Expr, Expr] = {}
+    order = [canon.setdefault(n, n) for n in walk(e)]
+    refs: dict[Expr, int] = {}
+    seen: set[int] = set()
+    for node in order:
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for k in node.children():
+            refs[canon[k]] = refs.get(canon[k], 0) + 1
+    taken = {s.name for s in walk(e) if isinstance(s, Symbol)}
+    letter = next(c for c in "tuvwqrsz" if not any(n.split("_")[0] == c for n in taken))
+    names: dict[Expr, Symbol] = {}
+    definitions: list[tuple[Symbol, Expr]] = []
+    memo: dict[Expr, Expr] = {}
+    for node in order:
+        if node in memo:
+            continue
+        kids = node.children()
+        body = node.rebuild(memo[canon[k]] for k in kids) if kids else node
+        if refs.get(node, 0) >= 2 and not isinstance(node, _TRIVIAL) and \
+                not (isinstance(node, Transpose) and isinstance(node.arg, _TRIVIAL)):
+            name = Symbol(f"{letter}_{len(names) + 1}", node.shape)
+            names[node] = name
+            definitions.append((name, body))
+            memo[node] = name
+        else:
+            memo[node] = body
+    return memo[canon[e]], definitions
 
 
 def shape_text(shape, style: str = "pretty") -> str:
