@@ -7,6 +7,8 @@
    gradient, to count SymPy's wrong answers.  (Gradients only: identities/gradients.toml.)
 2. End-to-end CLI latency (`python -m matdiff diff …`), a fresh process each run.
 3. The identity library check (derive + compare + sympy verifier for every entry).
+4. Scaling: derivation time and printed size against the number of terms of a sum and
+   the depth of a nested composition sum(tanh(tanh(…tanh(x)…))).
 """
 from __future__ import annotations
 
@@ -146,14 +148,43 @@ def derivation_benchmark():
 
 
 def cli_latency(runs=7):
-    times = []
-    cmd = [sys.executable, "-m", "matdiff", "diff", "(x − As)ᵀW(x − As)", "--wrt", "s",
-           "--let", "W: symmetric"]
-    for _ in range(runs):
+    """Median and best wall time of the CLI, and of the bare interpreter beside it."""
+    def median_of(cmd):
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times), min(times)
+    cli = median_of([sys.executable, "-m", "matdiff", "diff", "(x − As)ᵀW(x − As)", "--wrt",
+                     "s", "--let", "W: symmetric"])
+    bare = median_of([sys.executable, "-c", "pass"])
+    return cli, bare
+
+
+def scaling():
+    """(label, size, seconds, printed characters) for sums of n terms and chains of depth n."""
+    rows = []
+    for n in (10, 100, 1000):
+        text = " + ".join(f"x_{i}ᵀAx" for i in range(n))
+        rows.append(("terms", n) + timed(text, "x"))
+    for n in (10, 50, 100, 200, 400):
+        text = "sum(" + "tanh(" * n + "x" + ")" * n + ")"
+        rows.append(("depth", n) + timed(text, "x"))
+    return rows
+
+
+def timed(text, wrt):
+    best = float("inf")
+    for _ in range(3):
+        from matdiff.diff import _has_differential
+        from matdiff.simplify import transposes
+        _has_differential.cache_clear()
+        transposes.cache_clear()
         start = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
+        printed = matdiff.diff(text, wrt).pretty()
+        best = min(best, time.perf_counter() - start)
+    return best, len(printed)
 
 
 def main():
@@ -174,9 +205,14 @@ def main():
           f"(median per identity {statistics.median(ratios):.1f}×)")
     print(f"SymPy's answer is wrong or unusable on {len(wrong)} of {len(rows)}; silently wrong "
           f"(a number, but not the derivative) on {len(silent)}: {', '.join(silent)}")
-    median, best = cli_latency()
+    (median, best), (bare, _) = cli_latency()
     print(f"CLI end to end: median {median:.3f} s, best {best:.3f} s "
-          f"(python -m matdiff diff '(x − As)ᵀW(x − As)' --wrt s)")
+          f"(python -m matdiff diff '(x − As)ᵀW(x − As)' --wrt s); the bare interpreter "
+          f"alone: median {bare:.3f} s, so matdiff's own share is {median - bare:.3f} s")
+    print("\nscaling (derive + print, best of 3):")
+    for label, n, seconds, chars in scaling():
+        what = f"sum of {n} terms" if label == "terms" else f"tanh nested {n} deep"
+        print(f"  {what:24} {seconds * 1e3:8.1f} ms {chars:8d} characters printed")
     start = time.perf_counter()
     outcomes = [check_identity(e) for e in load()]
     elapsed = time.perf_counter() - start

@@ -9,7 +9,7 @@
 a derivative verified.
 """
 from .api import Derivative, Hessian, diff, hessian, parse, verify
-from .errors import (DeclarationError, EvaluationError, MatdiffError, NoRuleError, ParseError,
+from .errors import (DeclarationError, DomainError, EvaluationError, MatdiffError, NoRuleError, ParseError,
                      ShapeError, UnknownFunctionError, VerificationError)
 from .nodes import Expr
 from .render import to_latex, to_pretty, to_text
@@ -19,4 +19,4 @@ __version__ = "0.1.0"
 
 __all__ = ["parse", "diff", "hessian", "Hessian", "verify", "simplify", "Derivative", "Expr", "to_text", "to_pretty",
            "to_latex", "MatdiffError", "ParseError", "UnknownFunctionError", "ShapeError",
-           "DeclarationError", "NoRuleError", "EvaluationError", "VerificationError"]
+           "DeclarationError", "DomainError", "NoRuleError", "EvaluationError", "VerificationError"]

@@ -6,7 +6,7 @@ from .errors import DeclarationError, MatdiffError, NoRuleError
 from .nodes import Expr, Symbol, deep_recursion, symbols_of
 from .parse import canonical_name, is_valid_name, parse_surface
 from .render import shape_text, to_latex, to_pretty, to_text
-from .shapes import declarations, infer
+from .shapes import declarations, infer, numpy_shape
 from .simplify import simplify, transpose
 
 LAYOUTS = ("numerator", "denominator")
@@ -254,12 +254,6 @@ def symmetric_gradient(g: Expr) -> Expr:
     return add(g, transpose(g), neg(hadamard(g, Identity(g.shape[0]))))
 
 
-def numpy_shape(shape) -> tuple:
-    if shape == ():
-        return ()
-    return (shape[0],) if shape[1] == 1 else tuple(shape)
-
-
 def _typed(expr, shapes, symmetric, extra=()) -> tuple[Expr, dict[str, Symbol], str | None]:
     if isinstance(expr, Expr):
         own = symbols_of(expr)
@@ -314,8 +308,20 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
     typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
     x = symbols[name]
     with deep_recursion():
+        defined(typed, source)
         return Derivative(typed, x, differential(typed, x), symbols, source, layout,
                           convention)
+
+
+def defined(e: Expr, source: str | None = None) -> None:
+    """Refuse an expression that is undefined as written (1/(α − α)): its derivative
+    would otherwise cancel to a silent, wrong 0."""
+    from .errors import DomainError
+    from .simplify import rebuild
+    try:
+        rebuild(e)
+    except DomainError as err:
+        raise DomainError(err.message, source, e.span) from None
 
 
 def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> Hessian:

@@ -61,6 +61,10 @@ class ShapeError(MatdiffError):
     """Shapes do not fit: the message quotes both shapes and the source at fault."""
 
 
+class DomainError(MatdiffError):
+    """The expression is undefined as written (a division by zero)."""
+
+
 class NoRuleError(MatdiffError):
     """The expression is valid but matdiff has no rule for this operation."""
 

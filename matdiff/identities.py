@@ -80,14 +80,13 @@ def check_identity(entry: Identity, seed: int = 0) -> Outcome:
     from .evaluate import evaluate
     from .nodes import symbols_of
     from .render import to_pretty
+    from .shapes import numpy_shape
     from .verifier import _user, choose_sizes, random_point
 
     start = time.perf_counter()
     d = entry.derive()
     form = d.main_form()
-    textbook = parse_like(entry.result, d.symbols) if entry.kind != "tensor" and \
-        d.result is not None and d.kron is None or entry.kind in ("gradient", "jacobian") \
-        or (entry.kind == "hessian" and d.result is not None) else None
+    textbook = parse_like(entry.result, d.symbols) if d.result is not None else None
     exprs = [d.expr, form] + ([textbook] if textbook is not None else [])
     sizes = choose_sizes(exprs, d.wrt, start=3)
     symbols = {**d.symbols, **(symbols_of(textbook) if textbook is not None else {})}
@@ -99,7 +98,7 @@ def check_identity(entry: Identity, seed: int = 0) -> Outcome:
         printed = to_pretty(textbook)
     else:   # a vec/Kronecker form: against the tensor itself, column-major
         tensor = d._tensor(values, sizes)
-        f_size = int(np.prod(tensor.shape[:tensor.ndim - len(_np(d.wrt.shape))]))
+        f_size = int(np.prod(tensor.shape[:tensor.ndim - len(numpy_shape(d.wrt.shape))]))
         theirs = tensor.reshape((f_size, -1), order="F")
         printed = entry.result
     same = ours.shape == theirs.shape and bool(np.allclose(ours, theirs, rtol=1e-9, atol=1e-11))
@@ -111,9 +110,6 @@ def check_identity(entry: Identity, seed: int = 0) -> Outcome:
                    printed_size(derived) <= printed_size(printed), check,
                    time.perf_counter() - start)
 
-
-def _np(shape):
-    return shape[:1] if len(shape) == 2 and shape[1] == 1 else shape
 
 
 # ----- tables and the LaTeX handout ---------------------------------------------------------

@@ -348,7 +348,7 @@ ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt")
 NODES = (Symbol, Const, Identity, Zero, Ones, DimSize, Differential, Add, Mul, Hadamard,
          ElemDiv, Power, Transpose, Inverse, Trace, Det, LogDet, Func, Sum, DiagMat,
          DiagVec, Norm, Softmax, LogSumExp, Kron, Commutation, Vec)
-SURFACE_NODES = (Diag, Div)
+SURFACE_NODES = (Diag, Div)   # only in parse → shapes; infer replaces them
 
 ONE = Const(Fraction(1))
 MINUS_ONE = Const(Fraction(-1))

@@ -17,7 +17,7 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 
-from .errors import ParseError, UnknownFunctionError
+from .errors import DomainError, MatdiffError, ParseError, UnknownFunctionError
 from .nodes import (MINUS_ONE, Add, Const, Det, Diag, Div, ElemDiv, Expr, Func, Hadamard,
                     Identity, Inverse, LogDet, LogSumExp, Mul, Norm, Ones, Power, Softmax, Sum,
                     Symbol, Trace, Transpose)
@@ -136,8 +136,8 @@ def check_brackets(text: str) -> None:
 _CALL_LIKE = re.compile(r"(?<![A-Za-z0-9_₀-₉{])([A-Za-z]{2,})\s?\(")
 
 
-def check_function_names(text: str, declared: frozenset[str]) -> None:
-    """A word used like a function that is not one: name it, and suggest the nearest."""
+def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionError | None:
+    """The first word used like a function that is not one, named with the nearest."""
     for m in _CALL_LIKE.finditer(text):
         word = m.group(1)
         if word in FUNCTIONS or word in GREEK or word in declared:
@@ -146,8 +146,9 @@ def check_function_names(text: str, declared: frozenset[str]) -> None:
         if close or len(word) >= 3:
             hint = f"; did you mean '{close[0]}'?" if close else \
                 f"; known functions: {', '.join(FUNCTION_NAMES)}"
-            raise UnknownFunctionError(f"unknown function '{word}'{hint}", text,
-                                       (m.start(1), m.end(1)))
+            return UnknownFunctionError(f"unknown function '{word}'{hint}", text,
+                                        (m.start(1), m.end(1)))
+    return None
 
 
 # ----- the parser -------------------------------------------------------------------
@@ -164,10 +165,13 @@ def _span(meta) -> tuple[int, int] | None:
     return (meta.start_pos, meta.end_pos) if not getattr(meta, "empty", True) else None
 
 
-def _number(text: str) -> Fraction:
+def _number(text: str, source: str = "", span=None) -> Fraction:
     if text in _VULGAR:
         return _VULGAR[text]
-    return Fraction(text)
+    try:
+        return Fraction(text)
+    except ZeroDivisionError:
+        raise DomainError(f"{text} divides by zero", source, span) from None
 
 
 def _postfix(base: Expr, op: str, span) -> Expr:
@@ -218,7 +222,7 @@ def _make_transformer(source: str, declared: frozenset[str]):
             return Symbol(n, span=(a, b))
 
         def number(self, meta, token):
-            return Const(_number(str(token)), span=_span(meta))
+            return Const(_number(str(token), source, _span(meta)), span=_span(meta))
 
         def group(self, meta, inner):
             grouped.add(id(inner))
@@ -290,20 +294,29 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset()) -> Expr:
         raise ParseError("empty expression: nothing to read", text, (0, max(1, len(text))))
     check_brackets(text)
     marked = mark_norm_bars(text)
-    check_function_names(marked, declared)
+    unknown = unknown_function(marked, declared)
     try:
         tree = _lark().parse(marked)
-        return _make_transformer(text, declared).transform(tree)
-    except VisitError as e:
-        if isinstance(e.orig_exc, ParseError):
-            raise e.orig_exc from None
-        raise
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream]
-        raise ParseError(f"unexpected character {ch!r}", text,
-                         (e.pos_in_stream, e.pos_in_stream + 1)) from None
+        error = ParseError(f"unexpected character {ch!r}", text,
+                           (e.pos_in_stream, e.pos_in_stream + 1))
+        raise _first(unknown, error) from None
     except UnexpectedInput as e:
-        raise _token_error(text, e) from None
+        raise _first(unknown, _token_error(text, e)) from None
+    if unknown is not None:
+        raise unknown
+    try:
+        return _make_transformer(text, declared).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, MatdiffError):
+            raise e.orig_exc from None
+        raise
+
+
+def _first(a: ParseError | None, b: ParseError) -> ParseError:
+    """Of two errors, the one further left in the source."""
+    return a if a is not None and a.span[0] < b.span[0] else b
 
 
 def _token_error(text: str, e) -> ParseError:

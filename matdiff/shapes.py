@@ -177,6 +177,11 @@ class Unifier:
         return "×".join(self.show_dim(d) for d in shape)
 
 
+def numpy_shape(shape: tuple) -> tuple:
+    """Matrix shape → numpy shape: a column vector n×1 is (n,); scalars and matrices stay."""
+    return shape[:1] if len(shape) == 2 and shape[1] == 1 else tuple(shape)
+
+
 def show_shape(shape) -> str:
     return "scalar" if shape == () else "×".join(str(d) for d in shape)
 

@@ -27,6 +27,7 @@ from .nodes import (ONE, Add, Commutation, Const, Det, DiagMat, DiagVec, Differe
                     Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm,
                     Ones, Power, Softmax, Sum, Symbol, Trace, Transpose, Vec, Zero, dim_product,
                     walk)
+from .errors import DomainError
 from .shapes import chain_shape
 
 # ----- helpers ------------------------------------------------------------------------
@@ -258,6 +259,8 @@ def elemdiv(a: Expr, b: Expr) -> Expr:
     """a ./ b; by a scalar it is a product by b⁻¹; exp(u) ./ (1 + exp(u)) = σ(u)."""
     if b.shape == ():
         return mul(a, power(b, Fraction(-1)))
+    if is_zero(b):
+        raise DomainError("the expression divides by zero")
     if is_zero(a):
         return zero(b.shape)
     if isinstance(b, Ones):
@@ -276,6 +279,8 @@ def func(name: str, arg: Expr) -> Expr:
     if isinstance(arg, Func) and {name, arg.name} == {"log", "exp"}:
         return arg.arg
     if isinstance(arg, Zero) or (isinstance(arg, Const) and arg.value == 0):
+        if name == "log":
+            raise DomainError("the expression takes the log of zero")
         if name in ("sin", "tanh", "sqrt"):
             return arg
         if name in ("exp", "cos"):
@@ -332,6 +337,8 @@ def inverse(e: Expr) -> Expr:
     """X⁻¹: (X⁻¹)⁻¹ = X, I⁻¹ = I, (Xᵀ)⁻¹ = (X⁻¹)ᵀ, (cX)⁻¹ = c⁻¹X⁻¹, a scalar's is 1/a."""
     if e.shape == ():
         return power(e, Fraction(-1))
+    if is_zero(e):
+        raise DomainError("the expression inverts a zero matrix")
     match e:
         case Inverse(arg=a):
             return a
@@ -350,13 +357,15 @@ def inverse(e: Expr) -> Expr:
 def power(base: Expr, k) -> Expr:
     """x^k: x¹ = x, x⁰ = 1 (or I), constants folded, (x^a)^b = x^(ab) for integer b."""
     k = Fraction(k)
+    if k < 0 and is_zero(base):
+        raise DomainError("the expression divides by zero")
     if k == 1:
         return base
     if k == 0:
         return ONE if base.shape == () else Identity(base.shape[0])
     if isinstance(base, Const):
         if base.value == 0 and k < 0:
-            raise ZeroDivisionError("0 to a negative power")
+            raise DomainError("the expression divides by zero")
         if k.denominator == 1:
             return Const(base.value ** k.numerator)
     if isinstance(base, (Identity, Ones)) and base.shape != () and base.shape[1] != 1:

@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import MatdiffError, NoRuleError
 from .evaluate import evaluate
+from .shapes import numpy_shape
 from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, DimSize, ElemDiv, Expr, Func, Hadamard,
                     Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm, Ones, Power, Softmax,
                     Sum, Symbol, Trace, Transpose, Vec, Zero, symbols_of)
@@ -96,11 +97,6 @@ def concrete(shape, sizes) -> tuple:
     return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
 
 
-def np_shape(shape: tuple) -> tuple:
-    """Matrix shape → numpy shape: a column n×1 is (n,)."""
-    return shape[:1] if len(shape) == 2 and shape[1] == 1 else shape
-
-
 def random_value(sym: Symbol, sizes: dict, rng: np.random.Generator) -> np.ndarray:
     shape = concrete(sym.shape, sizes)
     if shape == ():
@@ -138,8 +134,7 @@ def check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr | None = None, *, seed
     import sympy as sp
     exprs = [f] + ([gradient] if gradient is not None else [])
     variables = [wrt] + ([second] if second is not None else [])
-    sizes = choose_sizes(exprs, wrt, fixed=sizes)
-    sizes = choose_sizes(exprs + [v for v in variables], wrt, fixed=sizes)
+    sizes = choose_sizes(exprs + variables, wrt, fixed=sizes)
     symbols = {}
     for e in exprs:
         symbols.update(symbols_of(e))
@@ -175,12 +170,12 @@ def check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr | None = None, *, seed
 
 def _symmetric_axes(variables, shapes, ndim):
     """(variable, shape, first axis) of each symmetric matrix variable in the tensor."""
-    axis = ndim - sum(len(np_shape(s)) for s in shapes)
+    axis = ndim - sum(len(numpy_shape(s)) for s in shapes)
     out = []
     for v, s in zip(variables, shapes):
-        if v.symmetric and len(np_shape(s)) == 2:
+        if v.symmetric and len(numpy_shape(s)) == 2:
             out.append((v, s, axis))
-        axis += len(np_shape(s))
+        axis += len(numpy_shape(s))
     return out
 
 
@@ -214,7 +209,7 @@ def _derivative_tensor(F, entry_sets, shapes, subs) -> np.ndarray:
             else:
                 row.extend(_number(sp.diff(da, b).xreplace(subs)) for b in grids[1])
         out.append(row)
-    full = np_shape(tuple(f_shape)) + tuple(d for s in shapes for d in np_shape(s))
+    full = numpy_shape(tuple(f_shape)) + tuple(d for s in shapes for d in numpy_shape(s))
     return np.array(out, dtype=float).reshape(full)
 
 
@@ -223,7 +218,7 @@ def _claimed(gradient, wrt, values, sizes, symbols, shape):
     value = np.asarray(evaluate(gradient, values, sizes, symbols), dtype=float)
     if value.shape != (shape or ()) and not (value.shape == () and shape == ()):
         return None
-    return value.reshape(np_shape(shape))
+    return value.reshape(numpy_shape(shape))
 
 
 def _entry_symbols(wrt: Symbol, shape):
@@ -291,7 +286,7 @@ def check_with_differences(f: Expr, wrt: Symbol, gradient: Expr | None = None, *
     shape = concrete(wrt.shape, sizes)
     x0 = np.asarray(point[wrt.name], dtype=float)
     f_shape = concrete(f.shape, sizes)
-    expected = np.zeros(np_shape(f_shape) + shape)
+    expected = np.zeros(numpy_shape(f_shape) + shape)
     for idx in np.ndindex(*shape):
         step = np.zeros(shape or ())
         step[idx] = h
@@ -300,14 +295,14 @@ def check_with_differences(f: Expr, wrt: Symbol, gradient: Expr | None = None, *
         plus = evaluate(f, {**values, wrt.name: _user(x0 + step, wrt.shape)}, sizes, symbols)
         minus = evaluate(f, {**values, wrt.name: _user(x0 - step, wrt.shape)}, sizes, symbols)
         diff = (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * h)
-        expected[(Ellipsis,) + idx] = diff.reshape(np_shape(f_shape))
-    expected = expected.reshape(np_shape(f_shape) + np_shape(shape))
+        expected[(Ellipsis,) + idx] = diff.reshape(numpy_shape(f_shape))
+    expected = expected.reshape(numpy_shape(f_shape) + numpy_shape(shape))
     if claimed is None:
         value = _claimed(gradient, wrt, values, sizes, symbols, shape)
     else:
         value = np.asarray(claimed(values, sizes), dtype=float)
         value = value if value.shape == expected.shape else None
-    if value is not None and not parameters and wrt.symmetric and len(np_shape(shape)) == 2:
+    if value is not None and not parameters and wrt.symmetric and len(numpy_shape(shape)) == 2:
         value = _parameter_axes(value, value.ndim - 2)
     return _compare("central", expected, value, sizes, seed, rtol, atol)
 

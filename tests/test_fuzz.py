@@ -1,0 +1,145 @@
+"""Property-based fuzzing of the whole engine on random, shape-consistent expressions.
+
+CI runs every property with a fixed, deterministic budget (tests/fuzzing.py: 100 examples,
+scaled per property).  The long run — at least 10,000 examples per property:
+
+    MATDIFF_FUZZ_EXAMPLES=10000 python -m pytest tests/test_fuzz.py
+
+Every wrong derivative or crash found becomes a named test in tests/test_regressions.py.
+"""
+import shutil
+import subprocess
+
+import numpy as np
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import matdiff
+from matdiff.nodes import symbols_of
+from matdiff.render import to_latex, to_pretty, to_text
+from matdiff.simplify import simplify
+
+from fuzzing import DECLARATIONS, expression, fuzz_settings, problem
+from helpers import values_for, value
+
+SHAPES = st.sampled_from(["s", "s", "s", "n", "mn", "nn"])
+
+
+def derive(text, wrt):
+    return matdiff.diff(text, wrt, shapes=DECLARATIONS)
+
+
+def verified(d, method):
+    try:
+        return d.verify(method=method)
+    except matdiff.MatdiffError:   # no point of the domain found: nothing to compare
+        assume(False)
+
+
+@fuzz_settings(1.0)
+@given(problem("s", 3))
+def test_gradient_agrees_with_central_differences(p):
+    check = verified(derive(*p), "central")
+    assert check.ok, f"{p}: {check.summary()}"
+
+
+@fuzz_settings(0.5)
+@given(SHAPES.flatmap(lambda s: problem(s, 2)))
+def test_any_rank_agrees_with_central_differences(p):
+    check = verified(derive(*p), "central")
+    assert check.ok, f"{p}: {check.summary()}"
+
+
+@fuzz_settings(0.25)
+@given(SHAPES.flatmap(lambda s: problem(s, 2)))
+def test_agrees_with_elementwise_sympy(p):
+    check = verified(derive(*p), "sympy")
+    assert check.ok, f"{p}: {check.summary()}"
+
+
+def same(a, b):
+    from matdiff.evaluate import bind
+    values = values_for(a, b, seed=1)
+    _, dims = bind({**symbols_of(a), **symbols_of(b)}, values)
+    with np.errstate(all="ignore"):
+        va = value(a, {k: v for k, v in values.items() if k in symbols_of(a)}, dims)
+        vb = value(b, {k: v for k, v in values.items() if k in symbols_of(b)}, dims)
+    assume(np.all(np.isfinite(va)) and np.all(np.abs(va) < 1e8))
+    return va.shape == vb.shape and np.allclose(va, vb, rtol=1e-8, atol=1e-10)
+
+
+@fuzz_settings(1.0)
+@given(SHAPES.flatmap(lambda s: expression(s, 3)))
+def test_simplify_keeps_value_and_shape_and_is_idempotent(text):
+    e = matdiff.parse(text, shapes=DECLARATIONS)
+    s = simplify(e)
+    assert s.shape == e.shape
+    assert same(e, s), f"{text} → {to_pretty(s)}"
+    assert simplify(s) == s, f"{text}: {to_pretty(s)} → {to_pretty(simplify(s))}"
+
+
+@fuzz_settings(1.0)
+@given(SHAPES.flatmap(lambda s: expression(s, 3)))
+def test_text_and_unicode_read_back(text):
+    e = simplify(matdiff.parse(text, shapes=DECLARATIONS))
+    for printed in (to_text(e), to_pretty(e)):
+        again = matdiff.parse(printed, shapes=DECLARATIONS)
+        assert same(e, again), f"{text} printed {printed!r}"
+
+
+@fuzz_settings(1.0)
+@given(SHAPES.flatmap(lambda s: problem(s, 3)))
+def test_latex_is_well_formed(p):
+    d = derive(*p)
+    for latex in (d.latex(), d.latex(shared=True), to_latex(d.expr)):
+        depth = 0
+        for ch in latex:
+            depth += {"{": 1, "}": -1}.get(ch, 0)
+            assert depth >= 0, latex
+        assert depth == 0 and latex.count("\\left") == latex.count("\\right"), latex
+
+
+ALPHABET = "xyzABWXαλσ()[]{}+-−*/^ᵀ'⁻¹²⊙./|‖_0123456789 ,;trdelogsumexpin"
+TOKENS = ["x", "A", "W", "α", "(", ")", "+", "−", "*", "ᵀ", "⁻¹", "²", "⊙", "./", "/", "‖",
+          "||", "_F", "tr(", "det(", "log", "exp(", "σ(", "softmax(", "diag(", "sum(", "I",
+          "𝟏", "½", "2", ".T", "'", "^T", "^-1", " "]
+
+
+def only_matdiff_errors(text):
+    try:
+        d = matdiff.diff(text, "x")
+        d.pretty(), d.text(), d.latex()
+    except matdiff.MatdiffError as e:
+        str(e)
+
+
+@fuzz_settings(2.0)
+@given(st.text(alphabet=ALPHABET, max_size=30))
+def test_random_strings_raise_only_matdiff_errors(text):
+    only_matdiff_errors(text)
+
+
+@fuzz_settings(2.0)
+@given(st.lists(st.sampled_from(TOKENS), max_size=16))
+def test_random_token_sequences_raise_only_matdiff_errors(tokens):
+    only_matdiff_errors("".join(tokens))
+
+
+def test_a_sample_of_latex_compiles(tmp_path):
+    """Twenty random derivatives typeset in one document, compiled by pdflatex."""
+    from hypothesis import find
+    samples = []
+    for seed in range(20):
+        text = find(expression("s", 3), lambda t, s=seed: hash((t, s)) % 3 == 0,
+                    settings=fuzz_settings(1.0), random=__import__("random").Random(seed))
+        names = [n for n in symbols_of(matdiff.parse(text, shapes=DECLARATIONS))]
+        if names:
+            samples.append(derive(text, names[0]).latex())
+    body = "\n".join(f"\\begin{{equation*}}{s}\\end{{equation*}}" for s in samples)
+    doc = ("\\documentclass{article}\\usepackage{amsmath,amssymb}\\begin{document}"
+           f"{body}\\end{{document}}")
+    (tmp_path / "fuzz.tex").write_text(doc, encoding="utf-8")
+    run = subprocess.run([shutil.which("pdflatex"), "-interaction=nonstopmode",
+                          "-halt-on-error", "fuzz.tex"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:]

@@ -1,0 +1,56 @@
+"""Limits: deep nesting, long sums and nested compositions give a result or a clear
+MatdiffError — never a RecursionError, a hang or a crash — and shared subexpressions
+keep the printed size linear in the depth."""
+import time
+
+import pytest
+
+import matdiff
+
+
+def test_ten_thousand_nested_parentheses():
+    d = matdiff.diff("(" * 10_000 + "xᵀx" + ")" * 10_000, "x")
+    assert d.pretty() == "2x"
+
+
+def test_thousand_term_sums():
+    assert matdiff.diff(" + ".join(["aᵀx"] * 1000), "x").pretty() == "1000a"
+    d = matdiff.diff(" + ".join(f"x_{i}ᵀx" for i in range(1000)), "x")
+    assert d.verify(method="central").ok
+
+
+def test_nesting_beyond_the_budget_is_a_matdiff_error():
+    with pytest.raises(matdiff.MatdiffError, match="nested too deeply"):
+        matdiff.diff("sum(" + "tanh(" * 30_000 + "x" + ")" * 30_000 + ")", "x")
+
+
+def tanh_chain(depth: int) -> str:
+    return "sum(" + "tanh(" * depth + "x" + ")" * depth + ")"
+
+
+def test_depth_200_is_fast_and_prints_linearly():
+    start = time.perf_counter()
+    d = matdiff.diff(tanh_chain(200), "x")
+    text = d.pretty()
+    assert time.perf_counter() - start < 5   # generous: the benchmark measures ~0.2 s
+    lengths = [len(matdiff.diff(tanh_chain(n), "x").pretty()) for n in (50, 100, 200)]
+    assert lengths[2] - lengths[1] == pytest.approx(2 * (lengths[1] - lengths[0]), rel=0.2)
+    assert "where t₁ = tanh(x)" in text and "t₂₀₀ = tanh(t₁₉₉)" in text
+
+
+def test_deep_chain_is_right():
+    d = matdiff.diff(tanh_chain(30), "x")
+    assert d.verify(method="central").ok and d.verify().ok
+
+
+def test_shared_names_in_every_format():
+    d = matdiff.diff(tanh_chain(3), "x")
+    assert "where t_1 = tanh(x)" in d.text(shared=True)
+    assert "t₃ = tanh(t₂)" in d.pretty(shared=True)
+    assert r"\text{where } t_{1} = \tanh\left(x\right)" in d.latex(shared=True)
+    assert "where" not in d.pretty()   # small results are written out
+
+
+def test_shared_names_avoid_user_symbols():
+    d = matdiff.diff("sum(tanh(tanh(t)))", "t")
+    assert "where u₁ = tanh(t)" in d.pretty(shared=True)
