@@ -47,6 +47,8 @@ _VULGAR = {"½": Fraction(1, 2), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3), "
 _UNIT = re.compile(r"([A-Za-zͰ-Ͽ𝟏])([0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?")
 _NAME = re.compile(r"^(?:[A-Za-zͰ-Ͽ](?:[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?)+$")
 
+_SUBSCRIPT = re.compile(r"[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\})")
+
 OPEN, CLOSE = "\uE000", "\uE001"
 
 
@@ -55,6 +57,9 @@ def canonical_name(raw: str) -> str:
     raw = raw.strip()
     if raw in GREEK:
         return GREEK[raw]
+    greek = next((g for g in sorted(GREEK, key=len, reverse=True) if raw.startswith(g)), None)
+    if greek and _SUBSCRIPT.fullmatch(raw[len(greek):]):
+        return canonical_name(GREEK[greek] + raw[len(greek):])
     m = _UNIT.fullmatch(raw)
     if not m:
         return raw
@@ -81,8 +86,11 @@ def split_run(run: str, declared: frozenset[str]) -> list[tuple[str, int, int]]:
     longer = sorted((d for d in declared if len(d) > 1), key=len, reverse=True)
     while i < len(run):
         match = next((d for d in longer if run.startswith(d, i)), None)
-        match = match or next((g for g in sorted(GREEK, key=len, reverse=True)
-                               if run.startswith(g, i)), None)
+        greek = next((g for g in sorted(GREEK, key=len, reverse=True)
+                      if run.startswith(g, i)), None)
+        if match is None and greek is not None:   # mu0 → μ₀
+            sub = _SUBSCRIPT.match(run, i + len(greek))
+            match = greek + (sub.group(0) if sub else "")
         if match is None:
             match = _UNIT.match(run, i).group(0)
         pieces.append((canonical_name(match), i, i + len(match)))
@@ -133,7 +141,7 @@ def check_brackets(text: str) -> None:
         raise ParseError("unbalanced '(': it is never closed", text, (stack[-1], stack[-1] + 1))
 
 
-_CALL_LIKE = re.compile(r"(?<![A-Za-z0-9_₀-₉{])([A-Za-z]{2,})\s?\(")
+_CALL_LIKE = re.compile(r"(?<![A-Za-z0-9_₀-₉{])([A-Za-z]{2,})\(")
 
 
 def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionError | None:
@@ -143,7 +151,7 @@ def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionErro
         if word in FUNCTIONS or word in GREEK or word in declared:
             continue
         close = difflib.get_close_matches(word.lower(), FUNCTION_NAMES, n=1, cutoff=0.6)
-        if close or len(word) >= 3:
+        if close or (word.islower() and len(word) >= 3):   # BSB(x) is a product
             hint = f"; did you mean '{close[0]}'?" if close else \
                 f"; known functions: {', '.join(FUNCTION_NAMES)}"
             return UnknownFunctionError(f"unknown function '{word}'{hint}", text,

@@ -55,6 +55,7 @@ class Printer:
     def __init__(self, style: Style):
         self.s = style
         self.latex = style is LATEX
+        self.norm_depth = 0
 
     def __call__(self, e: Expr) -> str:
         return self.show(e)[0]
@@ -80,7 +81,7 @@ class Printer:
             letter = "\\" + GREEK_NAMES[letter] if letter in GREEK_NAMES else letter
             return f"{letter}_{{{sub}}}" if sub else letter
         if self.s is TEXT and letter in GREEK_NAMES:
-            letter = GREEK_NAMES[letter] + (" " if sub else "")
+            letter = GREEK_NAMES[letter]
         if not sub:
             return letter
         if self.s is PRETTY and sub.isdigit():
@@ -115,7 +116,8 @@ class Printer:
         return one, ATOM
 
     def _DimSize(self, e):
-        return str(e.dim), ATOM
+        """A dimension as a number: tr(I), never the bare name (which reads as a symbol)."""
+        return self.call("tr", Identity(e.dim), None if not self.latex else "\\operatorname{tr}")
 
     def _Differential(self, e):
         d = "\\mathrm{d}" if self.latex else "d"
@@ -132,7 +134,7 @@ class Printer:
             terms.insert(0, first_positive)
         for i, term in enumerate(terms):
             negative, body = self.split_sign(term)
-            text = self.wrap(body, ADD)
+            text = self.wrap(body, ADD + 1 if negative else ADD)
             if i == 0:
                 parts.append(f"{self.s.minus}{text}" if negative else text)
             else:
@@ -235,7 +237,7 @@ class Printer:
     def _LogDet(self, e):
         if self.latex:
             return f"\\log\\det{self.paren(self(e.arg))}", ATOM
-        return f"log det({self(e.arg)})", ATOM
+        return f"log det({self(e.arg)})", MUL   # (log det X)², not log det(X)²
 
     def _Func(self, e: Func):
         if e.name == "sqrt" and self.latex:
@@ -272,7 +274,13 @@ class Printer:
     def _Norm(self, e: Norm):
         left, right = self.s.norm
         sub = self.s.frobenius if e.kind == "F" else ""
-        return f"{left}{self(e.arg)}{right}{sub}", ATOM
+        self.norm_depth += 1
+        try:
+            text = f"{left}{self(e.arg)}{right}{sub}"
+        finally:
+            self.norm_depth -= 1
+        nested = self.norm_depth > 0 and not self.latex   # ‖2‖y‖y‖ is ambiguous
+        return (self.paren(text), ATOM) if nested else (text, ATOM)
 
 
 def _is_differential(f) -> bool:
@@ -302,13 +310,19 @@ def _leading_run(text: str) -> str:
 def _juxtapose_safely(left: str, right: str) -> bool:
     """Can two factors be written without a space and still read back the same?"""
     a, b = _trailing_run(left), _leading_run(right)
-    if not a or not b:
+    if not a:
         return True
+    if not b:
+        return not (right.startswith("(") and len(re.search(r"[A-Za-z]*$", a).group(0)) >= 2)
     if a[-1].isdigit() and b[0].isdigit() or a[-1].isalpha() and b[0].isdigit():
         return False
     a = a.lstrip("0123456789")
     if not a:
         return True   # 2A
+    if b in FUNCTIONS and right[len(b):].startswith("(") and b != "σ":
+        return False   # C softmax(y), not Csoftmax(y)
+    if not b and right.startswith("(") and len(re.search(r"[A-Za-z]*$", a).group(0)) >= 2:
+        return False   # a b c(x): 'abc(' would read as a function
     joined = a + b
     for name in FUNCTIONS:   # t r (x) would read as tr(x)
         for start in range(max(0, len(a) - len(name) + 1), len(a)):

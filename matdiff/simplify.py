@@ -190,7 +190,11 @@ def add(*terms: Expr) -> Expr:
     """Sum: flatten, drop zeros, collect like terms; scalars broadcast over matrices."""
     flat: list[Expr] = []
     for t in terms:
-        flat.extend(t.terms if isinstance(t, Add) else (t,))
+        if isinstance(t, Mul) and len(t.factors) == 2 and isinstance(t.factors[0], Const) \
+                and isinstance(t.factors[1], Add):   # x − (1 + x): the −1 goes inside
+            flat.extend(mul(t.factors[0], u) for u in t.factors[1].terms)
+        else:
+            flat.extend(t.terms if isinstance(t, Add) else (t,))
     shapes = {t.shape for t in flat} - {()}
     shape = shapes.pop() if shapes else ()
     coeffs: dict[Expr, Fraction] = {}
@@ -283,8 +287,11 @@ def func(name: str, arg: Expr) -> Expr:
             raise DomainError("the expression takes the log of zero")
         if name in ("sin", "tanh", "sqrt"):
             return arg
+        one = ONE if arg.shape == () else Ones(arg.shape)
         if name in ("exp", "cos"):
-            return ONE if arg.shape == () else Ones(arg.shape)
+            return one
+        if name == "sigmoid":
+            return mul(_c(Fraction(1, 2)), one)
     if isinstance(arg, Const) and arg.value == 1 and name in ("log", "sqrt"):
         return _c(0) if name == "log" else ONE
     return Func(name, arg)
@@ -427,6 +434,8 @@ def logdet(e: Expr) -> Expr:
     """log det: logdet(Xᵀ) = logdet(X), logdet(X⁻¹) = −logdet(X)."""
     if e.shape == ():
         return func("log", e)
+    if is_zero(e):
+        raise DomainError("the expression takes log det of a zero matrix")
     match e:
         case Identity():
             return _c(0)
@@ -471,6 +480,18 @@ def norm(e: Expr, kind: str) -> Expr:
     return Norm(e, kind)
 
 
+def softmax(e: Expr) -> Expr:
+    """softmax(0) = 𝟏/n."""
+    if is_zero(e):
+        return mul(power(DimSize(e.shape[0]), -1), Ones(e.shape))
+    return Softmax(e)
+
+
+def logsumexp(e: Expr) -> Expr:
+    """logsumexp(0) = log n."""
+    return func("log", DimSize(e.shape[0])) if is_zero(e) else LogSumExp(e)
+
+
 def kron(a: Expr, b: Expr) -> Expr:
     """A ⊗ B: scalars come out, I ⊗ I = I, 1×1 factors drop."""
     if is_zero(a) or is_zero(b):
@@ -511,7 +532,7 @@ REBUILD = {
     DiagVec: lambda e, k: diagvec(k[0]), Norm: lambda e, k: norm(k[0], e.kind),
     Differential: lambda e, k: e,
     Kron: lambda e, k: kron(*k), Vec: lambda e, k: vec(k[0]),
-    Softmax: lambda e, k: Softmax(k[0]), LogSumExp: lambda e, k: LogSumExp(k[0]),
+    Softmax: lambda e, k: softmax(k[0]), LogSumExp: lambda e, k: logsumexp(k[0]),
 }
 
 

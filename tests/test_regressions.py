@@ -2,6 +2,8 @@
 found, kept so that it cannot come back."""
 import pytest
 
+from helpers import same_value
+
 import matdiff
 
 
@@ -25,3 +27,59 @@ def test_undefined_expressions_are_refused_not_differentiated(text, wrt):
     """The same family: a derivative of something undefined must not cancel to 0."""
     with pytest.raises(matdiff.DomainError):
         matdiff.diff(text, wrt)
+
+
+def test_fuzz_greek_word_with_digits():
+    """'mu0' crashed the name splitter (AttributeError); it is μ₀."""
+    assert matdiff.to_pretty(matdiff.parse("mu0 x")) == "μ₀x"
+    assert str(matdiff.parse("alpha_1")) == "alpha_1"
+
+
+def test_fuzz_negated_sum_keeps_its_brackets():
+    """x − (1 + y) printed as 'x − 1 + y' (a wrong value on reading back)."""
+    e = matdiff.parse("x − (1 + y)")
+    assert matdiff.to_pretty(e) == "x − (1 + y)"
+
+
+def test_fuzz_nested_norms_are_bracketed():
+    """‖2‖y‖²y‖² reads back as a different expression: the inner norm is bracketed."""
+    e = matdiff.simplify(matdiff.parse("‖(‖y‖²)(y + y)‖²"))
+    assert matdiff.to_pretty(e) == "‖2(‖y‖)²y‖²"
+    assert matdiff.parse(matdiff.to_text(e)) is not None
+
+
+def test_fuzz_function_call_after_a_letter():
+    """C softmax(y) printed as 'Csoftmax(y)', which does not read back."""
+    e = matdiff.parse("C softmax(y)")
+    assert matdiff.to_pretty(e) == "C softmax(y)"
+
+
+def test_fuzz_overflow_is_not_a_failed_check():
+    """exp(exp(tr(B))) overflows at every test point: no verdict, a clear error."""
+    with pytest.raises(matdiff.MatdiffError, match="cannot verify"):
+        matdiff.diff("exp(exp(tr(B)))", "B").verify(method="central")
+
+
+def test_fuzz_a_dimension_never_prints_as_a_symbol_name():
+    """tr(I + C) = m + tr(C) printed the dimension as 'm', which reads back as a vector."""
+    e = matdiff.simplify(matdiff.parse("tr(I + C)"))
+    assert matdiff.to_pretty(e) == "tr(I) + tr(C)"
+
+
+def test_fuzz_power_of_log_det():
+    """(logdet C)² printed as 'log det(C)^2', which reads back as log(det(C)²)."""
+    assert matdiff.to_pretty(matdiff.parse("(logdet(C))²")) == "(log det(C))²"
+
+
+def test_fuzz_capital_runs_before_brackets_are_products():
+    """BSB(x + z) was refused as an unknown function 'BSB'; it is a product."""
+    assert same_value("BSB(x + z)", "B S B (x + z)")
+    with pytest.raises(matdiff.UnknownFunctionError):
+        matdiff.parse("sigmod(x)")
+
+
+def test_fuzz_functions_of_a_zero_vector():
+    """softmax(x − x) printed as softmax(0), which reads back as a softmax of a scalar."""
+    e = matdiff.simplify(matdiff.parse("x + softmax(x − x)"))
+    assert matdiff.to_pretty(e) == "x + 𝟏/tr(I)"
+    assert matdiff.to_pretty(matdiff.simplify(matdiff.parse("σ(x − x)"))) == "½𝟏"
