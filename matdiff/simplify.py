@@ -190,11 +190,8 @@ def add(*terms: Expr) -> Expr:
     """Sum: flatten, drop zeros, collect like terms; scalars broadcast over matrices."""
     flat: list[Expr] = []
     for t in terms:
-        if isinstance(t, Mul) and len(t.factors) == 2 and isinstance(t.factors[0], Const) \
-                and isinstance(t.factors[1], Add):   # x − (1 + x): the −1 goes inside
-            flat.extend(mul(t.factors[0], u) for u in t.factors[1].terms)
-        else:
-            flat.extend(t.terms if isinstance(t, Add) else (t,))
+        flat.extend(t.terms if isinstance(t, Add) else (t,))
+    flat = _distribute_where_terms_meet(flat)
     shapes = {t.shape for t in flat} - {()}
     shape = shapes.pop() if shapes else ()
     coeffs: dict[Expr, Fraction] = {}
@@ -209,6 +206,28 @@ def add(*terms: Expr) -> Expr:
     if shape != () and all(t.shape == () for t in out):
         return mul(add(*out), Ones(shape))
     return out[0] if len(out) == 1 else Add(tuple(out))
+
+
+def _scaled_sum(t: Expr) -> bool:
+    return isinstance(t, Mul) and len(t.factors) == 2 and isinstance(t.factors[0], Const) \
+        and isinstance(t.factors[1], Add)
+
+
+def _distribute_where_terms_meet(flat: list[Expr]) -> list[Expr]:
+    """x − (1 + x) = −1: open c(a + b) only when one of its terms meets another term
+    of the sum (2(x + 2y³) alone stays as the textbook writes it)."""
+    if not any(_scaled_sum(t) for t in flat):
+        return flat
+    rests = [split_coefficient(t)[1] for t in flat]
+    out = []
+    for i, t in enumerate(flat):
+        others = set(rests[:i] + rests[i + 1:])
+        if _scaled_sum(t) and any(split_coefficient(u)[1] in others
+                                  for u in t.factors[1].terms):
+            out.extend(mul(t.factors[0], u) for u in t.factors[1].terms)
+        else:
+            out.append(t)
+    return out
 
 
 def split_coefficient(t: Expr) -> tuple[Fraction, Expr]:
