@@ -95,7 +95,11 @@ def test_text_and_unicode_read_back(text):
     assume(sized_by_symbols(e) and not (isinstance(e, Zero) and e.shape != ()))
     for printed in (to_text(e), to_pretty(e)):
         again = matdiff.parse(printed, shapes=DECLARATIONS)
-        assert same(e, again), f"{text} printed {printed!r}"
+        try:
+            assert same(e, again), f"{text} printed {printed!r}"
+        except matdiff.EvaluationError as err:   # a lone 𝟏 whose size only e knew
+            assume("not fixed by any value" not in str(err))
+            raise
 
 
 @fuzz_settings(1.0)

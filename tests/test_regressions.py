@@ -83,3 +83,20 @@ def test_fuzz_functions_of_a_zero_vector():
     e = matdiff.simplify(matdiff.parse("x + softmax(x − x)"))
     assert matdiff.to_pretty(e) == "x + 𝟏/tr(I)"
     assert matdiff.to_pretty(matdiff.simplify(matdiff.parse("σ(x − x)"))) == "½𝟏"
+
+
+def test_fuzz_central_differences_allow_for_rounding():
+    """det(C)² + det(B): |f| ≈ 10⁵ makes central differences lose ~10⁻⁵ to rounding;
+    the check's tolerance now includes that, instead of failing a right gradient."""
+    d = matdiff.diff("((det(C))²) + (det(B))", "B", shapes="B: n×n; C: m×m")
+    assert d.verify(method="central").ok and d.verify().ok
+
+
+def test_fuzz_a_lone_ones_vector_reads_back_with_a_clear_error():
+    """(1 + (x − x))/(1 + (xᵀx)²) is 𝟏/(1 + (xᵀx)²): printed, nothing fixes the length of
+    𝟏, so evaluating the read-back form says so (it never guesses a size)."""
+    e = matdiff.simplify(matdiff.parse("(1 + ((x) − (x)))/(1 + ((x)ᵀ(x))²)"))
+    again = matdiff.parse(matdiff.to_text(e))
+    with pytest.raises(matdiff.EvaluationError, match="not fixed by any value"):
+        again_value = __import__("matdiff.evaluate", fromlist=["evaluate"]).evaluate
+        again_value(again, {"x": [1.0, 2.0]})
