@@ -72,7 +72,7 @@ class Expr:
             return True
         if type(self) is not type(other) or hash(self) != hash(other):
             return False
-        return self.key() == other.key()
+        return _same_structure(self, other)
 
     def children(self) -> tuple["Expr", ...]:
         kids = self.__dict__.get("_kids")
@@ -116,6 +116,29 @@ class Expr:
     def __repr__(self) -> str:
         args = ", ".join(repr(v) for v in self.key())
         return f"{type(self).__name__}({args})"
+
+
+def _same_structure(a: Expr, b: Expr) -> bool:
+    """Structural equality without recursion, each pair of shared subtrees compared once
+    (so comparing two copies of a deep DAG is linear in its size, not in its tree)."""
+    stack, seen = [(a, b)], set()
+    while stack:
+        x, y = stack.pop()
+        if x is y or (id(x), id(y)) in seen:
+            continue
+        if type(x) is not type(y) or hash(x) != hash(y):
+            return False
+        seen.add((id(x), id(y)))
+        for u, v in zip(x.key(), y.key()):
+            if isinstance(u, Expr):
+                stack.append((u, v))
+            elif isinstance(u, tuple) and u and isinstance(u[0], Expr):
+                if not isinstance(v, tuple) or len(u) != len(v):
+                    return False
+                stack.extend(zip(u, v))
+            elif u != v:
+                return False
+    return True
 
 
 def _node(cls):

@@ -320,8 +320,8 @@ def func(name: str, arg: Expr) -> Expr:
 
 @lru_cache(maxsize=65536)
 def transposes(e: Expr) -> int:
-    """How many transposes e prints (shared subtrees count once)."""
-    return sum(1 for n in walk(e) if isinstance(n, Transpose))
+    """How many transposes e prints."""
+    return isinstance(e, Transpose) + sum(transposes(k) for k in e.children())
 
 
 def transpose(e: Expr, force: bool = False) -> Expr:
@@ -572,12 +572,14 @@ def rebuild(e: Expr, memo: dict | None = None) -> Expr:
 
 def simplify(e: Expr, max_passes: int = 8) -> Expr:
     """Normal form, then common factors pulled out; value and shape are preserved."""
+    from .nodes import deep_recursion
     shape = e.shape
-    for _ in range(max_passes):
-        new = factor(rebuild(e))
-        if new == e:
-            break
-        e = new
+    with deep_recursion():
+        for _ in range(max_passes):
+            new = factor(rebuild(e))
+            if new == e:
+                break
+            e = new
     assert e.shape == shape, f"simplify changed the shape {shape} → {e.shape}"
     return e
 
