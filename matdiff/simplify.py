@@ -482,12 +482,22 @@ def sum_entries(e: Expr) -> Expr:
 
 
 def diagmat(e: Expr) -> Expr:
+    """diag(v): diag(𝟏) = I."""
+    if isinstance(e, Ones):
+        return Identity(e.shape[0])
     return zero((e.shape[0], e.shape[0])) if is_zero(e) else DiagMat(e)
 
 
 def diagvec(e: Expr) -> Expr:
+    """diag(X): diag(diag(v)) = v, diag(Xᵀ) = diag(X), diag(abᵀ) = a ⊙ b."""
     if isinstance(e, DiagMat):
         return e.arg
+    if isinstance(e, Transpose):
+        return diagvec(e.arg)
+    if isinstance(e, Mul):
+        coeff, scalars, chain = decompose(e)
+        if len(chain) == 2 and chain[0].shape[1] == 1:
+            return mul(_c(coeff), *scalars, hadamard(chain[0], transpose(chain[1])))
     return zero((e.shape[0], 1)) if is_zero(e) else DiagVec(e)
 
 
