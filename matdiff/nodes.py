@@ -72,7 +72,15 @@ class Expr:
             return True
         if type(self) is not type(other) or hash(self) != hash(other):
             return False
-        return _same_structure(self, other)
+        deep = False
+        for u, v in zip(self.key(), other.key()):   # shallow first: shared children
+            if u is v:
+                continue
+            if isinstance(u, Expr) or (isinstance(u, tuple) and u and isinstance(u[0], Expr)):
+                deep = True
+            elif u != v:
+                return False
+        return not deep or _same_structure(self, other)
 
     def children(self) -> tuple["Expr", ...]:
         kids = self.__dict__.get("_kids")
