@@ -47,6 +47,13 @@ class Check:
     def __bool__(self) -> bool:
         return self.ok
 
+    def require(self) -> "Check":
+        """Raise a VerificationError (with both values) unless the check passed."""
+        if not self.ok:
+            from .errors import VerificationError
+            raise VerificationError(self.summary())
+        return self
+
     def summary(self) -> str:
         dims = ", ".join(f"{d}={n}" for d, n in self.sizes.items()) or "no dimensions"
         how = "elementwise sympy derivatives" if self.method == "sympy" else \

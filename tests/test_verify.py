@@ -23,6 +23,12 @@ def test_accepts_right_and_rejects_planted_wrong(method, expr, wrt, right, wrong
     assert "FAILED" in check.summary() and "expected" in check.summary()
 
 
+def test_require_raises_a_verification_error():
+    assert matdiff.verify("tr(AXB)", "X", "Aᵀ Bᵀ").require().ok
+    with pytest.raises(matdiff.VerificationError, match="expected"):
+        matdiff.verify("tr(AXB)", "X", "2 Aᵀ Bᵀ").require()
+
+
 def test_wrong_shape_is_rejected():
     with pytest.raises(matdiff.ShapeError):
         matdiff.verify("tr(AXB)", "X", "A + B")
