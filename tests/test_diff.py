@@ -73,7 +73,7 @@ def test_differential_form_is_kept():
 
 def test_vector_expression_gives_the_jacobian():
     d = matdiff.diff("Ax", "x")
-    assert d.kind == "jacobian" and d.pretty() == "A"
+    assert d.kind == "jacobian" and d.pretty() == "A" and d.verify().ok
 
 
 def test_bad_variable_name():

@@ -108,8 +108,12 @@ def test_symmetric_conventions():
 
 
 def test_hessians():
-    assert matdiff.hessian("xᵀAx", "x").pretty() == "A + Aᵀ"
-    assert matdiff.hessian("xᵀAx", "x", symmetric=["A"]).pretty() == "2A"
+    for h, form in [(matdiff.hessian("xᵀAx", "x"), "A + Aᵀ"),
+                    (matdiff.hessian("xᵀAx", "x", symmetric=["A"]), "2A"),
+                    (matdiff.hessian("‖Ax − b‖²", "x"), "2AᵀA"),
+                    (matdiff.hessian("(aᵀx)²", "x"), "2aaᵀ"),
+                    (matdiff.hessian("‖x‖", "x"), "(I − xxᵀ/‖x‖²)/‖x‖")]:
+        assert h.pretty() == form and h.verify().ok, form
     h = matdiff.hessian("sum(log(1 + exp(Ax)))", "x")
     assert h.pretty() == "Aᵀdiag(σ(Ax) ⊙ (1 − σ(Ax)))A"
     assert h.verify().ok and h.verify(method="central").ok
