@@ -145,11 +145,9 @@ def show(d, args) -> int:
 
 def standalone(d, check) -> str:
     """One result as a complete LaTeX document."""
-    from .identities import Identity, equation, latex_text
-    kind = "hessian" if hasattr(d, "f") else d.kind
-    entry = Identity("result", "", "", "", "", "", kind=kind)
+    from .identities import equation, latex_text
     lines = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
-             r"\begin{document}", r"\begin{equation*}", equation(entry, d),
+             r"\begin{document}", r"\begin{equation*}", equation(d),
              r"\end{equation*}", latex_text(d.convention_text()) + "."]
     if check is not None:
         lines.append(r"\par " + latex_text(check.summary().splitlines()[0]) + ".")

@@ -19,10 +19,6 @@ from .simplify import (add, decompose, diagmat, diagvec, elemdiv, func, hadamard
                        is_zero, kron, mul, neg, power, sum_entries, trace, transpose, vec)
 
 
-def depends_on(e: Expr, x: Symbol) -> bool:
-    return any(isinstance(n, Symbol) and n.name == x.name for n in walk(e))
-
-
 def differential(e: Expr, x: Symbol) -> Expr:
     """d e with respect to the symbol x: an expression linear in dx (Zero if independent)."""
     memo: dict[int, Expr] = {}

@@ -150,11 +150,13 @@ def latex_text(text: str) -> str:
     return "".join(out)
 
 
-def equation(entry: Identity, d) -> str:
-    """The identity as LaTeX: left side from the expression, right side as derived."""
+def equation(d) -> str:
+    """A derivative as a LaTeX equation: left side from the expression, right as derived."""
+    from .api import Hessian
     from .render import to_latex
-    f, x = to_latex(d.expr if entry.kind != "hessian" else d.f), to_latex(d.wrt)
-    if entry.kind == "hessian":
+    hessian = isinstance(d, Hessian)
+    f, x = to_latex(d.f if hessian else d.expr), to_latex(d.wrt)
+    if hessian:
         first = to_latex(d.first)
         lhs = (rf"\frac{{\partial^2}}{{\partial {first}\,\partial {x}}}" if first != x
                else rf"\frac{{\partial^2}}{{\partial {x}^2}}") + rf"\left({f}\right)"
@@ -180,7 +182,7 @@ def handout(entries: list[Identity]) -> str:
             note = f" --- {latex_text(e.note)}" if e.note else ""
             body.append(f"\\paragraph{{\\texttt{{{latex_text(e.id)}}}}} "
                         f"{latex_text(e.source)}{note}; {latex_text(d.convention_text())}.\n"
-                        f"\\begin{{equation*}}\n{equation(e, d)}\n\\end{{equation*}}")
+                        f"\\begin{{equation*}}\n{equation(d)}\n\\end{{equation*}}")
     body.append("\\end{document}\n")
     return "\n\n".join(body)
 
@@ -216,7 +218,6 @@ numerically against elementwise derivatives (sympy) at small distinct sizes.
 
 def markdown_table(entries: list[Identity]) -> str:
     """The README's identity table (kept in sync by a test)."""
-    from .render import to_pretty
     rows = ["| id | expression | variable | result | source |", "|---|---|---|---|---|"]
     for e in entries:
         d = e.derive()

@@ -14,11 +14,10 @@ Each returns None when a term has no such form; the differential and the index n
 from __future__ import annotations
 
 from .diff import _has_differential, pullback
-from .nodes import (ONE, Add, Const, DiagMat, Differential, ElemDiv, Expr, Hadamard, Identity,
-                    Mul, Ones, Symbol, Transpose, Zero, dim_product)
+from .nodes import (ONE, Add, Commutation, Const, DiagMat, Differential, ElemDiv, Expr,
+                    Hadamard, Identity, Mul, Ones, Symbol, Transpose, Zero, dim_product)
 from .simplify import (add, decompose, diagmat, elemdiv, hadamard, is_zero, kron, mul,
                        simplify, transpose, vec)
-from .nodes import Commutation
 
 
 def _row(s: Expr, x: Symbol) -> Expr:

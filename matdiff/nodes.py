@@ -379,7 +379,6 @@ ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt")
 NODES = (Symbol, Const, Identity, Zero, Ones, DimSize, Differential, Add, Mul, Hadamard,
          ElemDiv, Power, Transpose, Inverse, Trace, Det, LogDet, Func, Sum, DiagMat,
          DiagVec, Norm, Softmax, LogSumExp, Kron, Commutation, Vec)
-SURFACE_NODES = (Diag, Div)   # only in parse → shapes; infer replaces them
 
 ONE = Const(Fraction(1))
 MINUS_ONE = Const(Fraction(-1))
@@ -402,10 +401,6 @@ def deep_recursion():
         raise MatdiffError("the expression is nested too deeply") from None
     finally:
         sys.setrecursionlimit(old)
-
-
-def const(value) -> Const:
-    return Const(Fraction(value))
 
 
 def walk(e: Expr) -> Iterator[Expr]:

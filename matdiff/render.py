@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
-                    Func, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Norm, Ones, Power,
-                    Sum, Symbol, Trace, Transpose, Vec, Zero)
+from .nodes import (Add, Commutation, Const, Differential, DimSize, ElemDiv, Expr, Func,
+                    Hadamard, Identity, Inverse, Kron, Mul, Norm, Ones, Power, Symbol,
+                    Transpose, Vec, Zero)
 from .nodes import deep_recursion, walk
 from .parse import FUNCTIONS, GREEK_NAMES, split_run
 

@@ -294,7 +294,7 @@ class _Inference:
                     self.error(f"cannot multiply {self.named(left)} ({self.u.show(acc)}) by "
                                f"{self.named(src)} ({self.u.show(shape)}): "
                                f"{self.u.show_dim(acc[1])} columns ≠ "
-                               f"{self.u.show_dim(shape[0])} rows", _span_of(left, src))
+                               f"{self.u.show_dim(shape[0])} rows", _join((left, src)))
                 chain.append(node)
                 acc = (acc[0], shape[1])
             if chain_shape([acc], None, None) == ():   # the chain closed into a scalar
@@ -472,10 +472,6 @@ class _Inference:
 def _join(nodes):
     spans = [n.span for n in nodes if n.span]
     return (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
-
-
-def _span_of(*nodes):
-    return _join(nodes)
 
 
 def _default_shape(name: str) -> tuple:

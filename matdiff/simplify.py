@@ -23,7 +23,7 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 
-from .nodes import (ONE, Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
+from .nodes import (ONE, Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
                     Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm,
                     Ones, Power, Softmax, Sum, Symbol, Trace, Transpose, Vec, Zero, dim_product,
                     walk)
@@ -143,8 +143,9 @@ def _orient_scalar(e: Expr) -> Expr:
     return e
 
 
-def _sort_key(e: Expr) -> str:
-    return repr(e)
+def _sort_key(e: Expr) -> tuple:
+    """A deterministic order of expressions, linear in the DAG (repr would expand it)."""
+    return tuple(n.name if isinstance(n, Symbol) else type(n).__name__ for n in walk(e))
 
 
 def clean_chain(chain: list[Expr]) -> list[Expr]:
@@ -339,7 +340,7 @@ def transpose(e: Expr, force: bool = False) -> Expr:
             return Zero(s[::-1])
         case Ones(shape_=s):
             return Ones(s[::-1]) if s[1] != 1 and s[0] != 1 else Transpose(e)
-        case Mul(factors=fs):
+        case Mul():
             coeff, scalars, chain = decompose(e)
             return mul(_c(coeff), *scalars, *[transpose(f) for f in reversed(chain)])
         case Inverse(arg=a) if isinstance(a, Symbol) and a.symmetric:

@@ -138,7 +138,6 @@ def check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr | None = None, *, seed
     + second.shape for a second derivative).  ``parameters``: the claim already treats each
     symmetric pair as one parameter (the 'symmetric' convention).
     """
-    import sympy as sp
     exprs = [f] + ([gradient] if gradient is not None else [])
     variables = [wrt] + ([second] if second is not None else [])
     sizes = choose_sizes(exprs + variables, wrt, fixed=sizes)

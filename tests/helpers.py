@@ -44,8 +44,10 @@ def same_value(a, b, seed=0, **decl):
     """Two expressions (text or typed) have equal values at one random point."""
     ea = matdiff.parse(a, **decl) if isinstance(a, str) else a
     eb = matdiff.parse(b, **decl) if isinstance(b, str) else b
+    from matdiff.evaluate import bind
     vals = values_for(ea, eb, seed=seed)
-    dims = _dims(ea, eb, vals)
+    _, bound = bind({**symbols_of(ea), **symbols_of(eb)}, vals)
+    dims = {**_dims(ea, eb, vals), **bound}   # sizes the values fix; 3 for the rest
     va = value(ea, {k: v for k, v in vals.items() if k in symbols_of(ea)}, dims)
     vb = value(eb, {k: v for k, v in vals.items() if k in symbols_of(eb)}, dims)
     return va.shape == vb.shape and np.allclose(va, vb, rtol=1e-10, atol=1e-12)

@@ -6,9 +6,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-import matdiff
 from matdiff import identities
 from matdiff.cli import main
 from matdiff.identities import Identity, check_identity, handout, latex_text, load

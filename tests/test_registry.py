@@ -1,7 +1,6 @@
 """Every node type has a rule in every stage (R12 of STYLE.md)."""
 import pytest
 
-from matdiff import diff as _  # noqa: F401  (the function; the module is matdiff.diff)
 from matdiff.diff import _d, _pullback
 from matdiff.evaluate import RULES as EVALUATE
 from matdiff.nodes import NODES, Differential
