@@ -24,9 +24,21 @@ import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
 
 import matdiff  # noqa: E402
+from matdiff.core.nodes import (  # noqa: E402
+    Add,
+    Const,
+    Det,
+    Func,
+    Identity,
+    Inverse,
+    LogDet,
+    Mul,
+    Power,
+    Symbol,
+    Trace,
+    Transpose,
+)
 from matdiff.identities import check_identity, load  # noqa: E402
-from matdiff.nodes import (Add, Const, Det, Func, Identity, Inverse, LogDet, Mul,  # noqa: E402
-                           Power, Symbol, Trace, Transpose)
 
 
 class Unsupported(Exception):
@@ -74,8 +86,8 @@ def to_matexpr(e, sizes):
 
 def fresh_diff(entry):
     """matdiff from the text, with its memo tables emptied first (no help from repeats)."""
-    from matdiff.diff import _has_differential
-    from matdiff.simplify import transposes
+    from matdiff.calculus.diff import _has_differential
+    from matdiff.calculus.simplify import transposes
     _has_differential.cache_clear()
     transposes.cache_clear()
     return matdiff.diff(entry.expr, entry.wrt, shapes=entry.let)
@@ -114,8 +126,8 @@ def sympy_value(result, symbols, values, sizes):
 
 
 def derivation_benchmark():
-    from matdiff.evaluate import evaluate
-    from matdiff.verifier import _user, choose_sizes, random_point
+    from matdiff.check.evaluate import evaluate
+    from matdiff.check.verifier import _user, choose_sizes, random_point
     rows = []
     for entry in load("gradients"):
         d = matdiff.diff(entry.expr, entry.wrt, shapes=entry.let)
@@ -176,8 +188,8 @@ def scaling():
 def timed(text, wrt):
     best = float("inf")
     for _ in range(3):
-        from matdiff.diff import _has_differential
-        from matdiff.simplify import transposes
+        from matdiff.calculus.diff import _has_differential
+        from matdiff.calculus.simplify import transposes
         _has_differential.cache_clear()
         transposes.cache_clear()
         start = time.perf_counter()

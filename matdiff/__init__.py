@@ -9,11 +9,20 @@
 a derivative verified.
 """
 from .api import Derivative, Hessian, diff, hessian, parse, verify
-from .errors import (DeclarationError, DomainError, EvaluationError, MatdiffError, NoRuleError, ParseError,
-                     ShapeError, UnknownFunctionError, VerificationError)
-from .nodes import Expr
-from .render import to_latex, to_pretty, to_text
-from .simplify import simplify
+from .calculus.simplify import simplify
+from .core.errors import (
+                     DeclarationError,
+                     DomainError,
+                     EvaluationError,
+                     MatdiffError,
+                     NoRuleError,
+                     ParseError,
+                     ShapeError,
+                     UnknownFunctionError,
+                     VerificationError,
+)
+from .core.nodes import Expr
+from .language.render import to_latex, to_pretty, to_text
 
 __version__ = "0.1.0"
 

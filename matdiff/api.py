@@ -1,13 +1,14 @@
 """The public API: parse, diff, verify — the whole pipeline, readable in one place."""
 from __future__ import annotations
 
-from .diff import differential, gradient
-from .errors import DeclarationError, MatdiffError, NoRuleError
-from .nodes import Expr, Symbol, deep_recursion, symbols_of
-from .parse import canonical_name, is_valid_name, parse_surface
-from .render import shape_text, to_latex, to_pretty, to_text
-from .shapes import declarations, infer, numpy_shape
-from .simplify import simplify, transpose
+from .calculus.diff import differential, gradient
+from .calculus.simplify import simplify, transpose
+from .core.errors import DeclarationError, MatdiffError, NoRuleError
+from .core.names import canonical_name, is_valid_name
+from .core.nodes import Expr, Symbol, deep_recursion, symbols_of
+from .core.shapes import declarations, infer, numpy_shape
+from .language.parse import parse_surface
+from .language.render import shape_text, to_latex, to_pretty, to_text
 
 LAYOUTS = ("numerator", "denominator")
 CONVENTIONS = ("unconstrained", "symmetric")
@@ -47,7 +48,7 @@ class Derivative:
             self._forms()
 
     def _forms(self):
-        from .jacobian import by_scalar, coefficient, vec_jacobian
+        from .calculus.jacobian import by_scalar, coefficient, vec_jacobian
         df, x, flip = self._differential, self.wrt, self.layout == "denominator"
         if self.kind == "gradient":
             g = simplify(gradient(df, x))
@@ -95,7 +96,7 @@ class Derivative:
 
     def index(self, latex: bool = False) -> str:
         """Index notation, e.g. ∂(Wx)ᵢ/∂Wⱼₖ = δᵢⱼ xₖ — available for every rank."""
-        from .index import index_notation
+        from .calculus.index import index_notation
         return index_notation(self.expr, self.wrt, self.differential, latex)
 
     def form_name(self) -> str:
@@ -158,7 +159,7 @@ class Derivative:
         """The derivative's value (numpy): a gradient shaped like X, a derivative by a
         scalar shaped like F, a Jacobian as printed (m×n numerator, n×m denominator),
         a tensor in the order F.shape + X.shape (as jax.jacobian)."""
-        from .evaluate import to_user
+        from .check.evaluate import to_user
         value = self._tensor(values)
         if self.kind == "jacobian" and self.layout == "denominator":
             value = value.T
@@ -168,18 +169,18 @@ class Derivative:
         """The value in the order F.shape + X.shape (numpy shapes)."""
         import numpy as np
 
-        from .evaluate import directional, evaluate
+        from .check.evaluate import directional, evaluate
         if self.kind in ("gradient", "by scalar") and self.result is not None:
             v = np.asarray(evaluate(self.result, values, sizes, self.symbols), dtype=float)
             return v.reshape(self._numpy(sizes, values))
         full = directional(self._differential, self.wrt, values, sizes, self.symbols)
         if self.kind == "gradient" and self.convention == "symmetric" and self.wrt.symmetric:
-            from .verifier import _parameter_axes
+            from .check.verifier import _parameter_axes
             full = _parameter_axes(full, 0)
         return full.reshape(self._numpy(sizes, values))
 
     def _numpy(self, sizes, values):
-        from .evaluate import _dim, bind
+        from .check.evaluate import _dim, bind
         _, bound = bind(self.symbols, values, ())
         bound.update({k: v for k, v in (sizes or {}).items() if k not in bound})
         shape = numpy_shape(self.wrt.shape) if self.kind == "gradient" else \
@@ -211,7 +212,7 @@ class Hessian(Derivative):
         self.f, self.first = f, grad.wrt
 
     def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
-        from .verifier import check_with_differences, check_with_sympy
+        from .check.verifier import check_with_differences, check_with_sympy
         if method == "central":   # differences of the verified gradient expression
             return check_with_differences(self.expr, self.wrt, seed=seed, sizes=sizes,
                                           claimed=lambda v, sz: self._tensor(v, sz))
@@ -245,8 +246,8 @@ def _kind(f_shape, x_shape) -> str:
 
 def symmetric_gradient(g: Expr) -> Expr:
     """G + Gᵀ − diag(G): each symmetric pair as one parameter (Matrix Cookbook §2.8.2)."""
-    from .nodes import Identity
-    from .simplify import add, hadamard, neg
+    from .calculus.simplify import add, hadamard, neg
+    from .core.nodes import Identity
     return add(g, transpose(g), neg(hadamard(g, Identity(g.shape[0]))))
 
 
@@ -312,8 +313,8 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
 def defined(e: Expr, source: str | None = None) -> None:
     """Refuse an expression that is undefined as written (1/(α − α)): its derivative
     would otherwise cancel to a silent, wrong 0."""
-    from .errors import DomainError
-    from .simplify import rebuild
+    from .calculus.simplify import rebuild
+    from .core.errors import DomainError
     try:
         rebuild(e)
     except DomainError as err:
@@ -341,7 +342,7 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> 
 
 def oracle(method: str):
     """The check for a method name: 'sympy' (elementwise) or 'central' (differences)."""
-    from .verifier import check_with_differences, check_with_sympy
+    from .check.verifier import check_with_differences, check_with_sympy
     if method not in ("sympy", "central"):
         raise MatdiffError(f"unknown check method {method!r}: use 'sympy' or 'central'")
     return check_with_sympy if method == "sympy" else check_with_differences

@@ -93,7 +93,7 @@ def _declarations(p):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import MatdiffError
+    from .core.errors import MatdiffError
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help()
@@ -120,7 +120,7 @@ def cmd_hessian(args) -> int:
 
 def show(d, args) -> int:
     """The result, the convention it is printed in, and what was asked for besides."""
-    from .render import to_latex, to_pretty, to_text
+    from .language.render import to_latex, to_pretty, to_text
     check = d.verify(method=args.method, seed=args.seed) if args.check else None
     if args.json:
         out = d.to_dict()
@@ -204,7 +204,7 @@ def _paren(text: str) -> str:
 
 def cmd_shapes(args) -> int:
     from .api import _typed
-    from .render import shape_text, to_pretty
+    from .language.render import shape_text, to_pretty
     typed, symbols, _ = _typed(args.expr, args.let, ())
     for name, sym in symbols.items():
         extra = " (symmetric)" if sym.symmetric else ""

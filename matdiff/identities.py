@@ -77,11 +77,11 @@ def check_identity(entry: Identity, seed: int = 0) -> Outcome:
     import numpy as np
 
     from .api import parse_like
-    from .evaluate import evaluate
-    from .nodes import symbols_of
-    from .render import to_pretty
-    from .shapes import numpy_shape
-    from .verifier import _user, choose_sizes, random_point
+    from .check.evaluate import evaluate
+    from .check.verifier import _user, choose_sizes, random_point
+    from .core.nodes import symbols_of
+    from .core.shapes import numpy_shape
+    from .language.render import to_pretty
 
     start = time.perf_counter()
     d = entry.derive()
@@ -153,7 +153,7 @@ def latex_text(text: str) -> str:
 def equation(d) -> str:
     """A derivative as a LaTeX equation: left side from the expression, right as derived."""
     from .api import Hessian
-    from .render import to_latex
+    from .language.render import to_latex
     hessian = isinstance(d, Hessian)
     f, x = to_latex(d.f if hessian else d.expr), to_latex(d.wrt)
     if hessian:

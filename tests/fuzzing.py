@@ -113,7 +113,7 @@ SYMBOLS_BY_NAME = ["x", "z", "y", "A", "B", "C", "S", "α", "β"]
 def problem(draw, shape: str = "s", depth: int = 3):
     """(expression text, the variable) with the variable occurring in the expression."""
     from matdiff import parse
-    from matdiff.nodes import symbols_of
+    from matdiff.core.nodes import symbols_of
     text = draw(expression(shape, depth))
     names = [n for n in SYMBOLS_BY_NAME if n in symbols_of(parse(text, shapes=DECLARATIONS))]
     if not names:

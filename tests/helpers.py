@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 import matdiff
-from matdiff.nodes import symbols_of
-from matdiff.verifier import _user, choose_sizes, random_point
+from matdiff.check.verifier import _user, choose_sizes, random_point
+from matdiff.core.nodes import symbols_of
 
 
 def values_for(*exprs, seed=0, start=2):
@@ -22,13 +22,13 @@ def values_for(*exprs, seed=0, start=2):
 
 
 def value(expr, values, dims=None):
-    from matdiff.evaluate import evaluate
+    from matdiff.check.evaluate import evaluate
     return np.asarray(evaluate(expr, values, dims), dtype=float)
 
 
 def _dims(ea, eb, vals):
     """Sizes for dimensions no value fixes (I, 𝟏 on their own): 3 each."""
-    from matdiff.nodes import walk
+    from matdiff.core.nodes import walk
     names = set()
     for e in (ea, eb):
         for node in walk(e):
@@ -44,7 +44,7 @@ def same_value(a, b, seed=0, **decl):
     """Two expressions (text or typed) have equal values at one random point."""
     ea = matdiff.parse(a, **decl) if isinstance(a, str) else a
     eb = matdiff.parse(b, **decl) if isinstance(b, str) else b
-    from matdiff.evaluate import bind
+    from matdiff.check.evaluate import bind
     vals = values_for(ea, eb, seed=seed)
     _, bound = bind({**symbols_of(ea), **symbols_of(eb)}, vals)
     dims = {**_dims(ea, eb, vals), **bound}   # sizes the values fix; 3 for the rest

@@ -1,10 +1,9 @@
 """The Python API of the brief's §7, exactly as an external suite calls it."""
 import numpy as np
 import pytest
+from helpers import same_value
 
 import matdiff
-
-from helpers import same_value
 
 RNG = np.random.default_rng(3)
 

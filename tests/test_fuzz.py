@@ -11,16 +11,15 @@ import shutil
 import subprocess
 
 import numpy as np
+from fuzzing import DECLARATIONS, expression, fuzz_settings, problem
+from helpers import value, values_for
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import matdiff
-from matdiff.nodes import DimSize, Identity, Ones, Zero, symbols_of, walk
-from matdiff.render import to_latex, to_pretty, to_text
-from matdiff.simplify import simplify
-
-from fuzzing import DECLARATIONS, expression, fuzz_settings, problem
-from helpers import values_for, value
+from matdiff.calculus.simplify import simplify
+from matdiff.core.nodes import DimSize, Identity, Ones, Zero, symbols_of, walk
+from matdiff.language.render import to_latex, to_pretty, to_text
 
 SHAPES = st.sampled_from(["s", "s", "s", "n", "mn", "nn"])
 
@@ -58,7 +57,7 @@ def test_agrees_with_elementwise_sympy(p):
 
 
 def same(a, b):
-    from matdiff.evaluate import bind
+    from matdiff.check.evaluate import bind
     values = values_for(a, b, seed=1)
     _, dims = bind({**symbols_of(a), **symbols_of(b)}, values)
     with np.errstate(all="ignore"):

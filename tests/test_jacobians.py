@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import matdiff
+from matdiff.check.verifier import check_with_sympy
 from matdiff.cli import main
-from matdiff.verifier import check_with_sympy
 
 RNG = np.random.default_rng(5)
 

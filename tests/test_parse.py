@@ -2,13 +2,11 @@
 import logging
 
 import pytest
-
-import matdiff
-from matdiff.nodes import Add, Const, Identity, Mul, Symbol
-from matdiff.parse import parse_surface
-
 from helpers import same_value
 
+import matdiff
+from matdiff.core.nodes import Add, Const, Identity, Mul, Symbol
+from matdiff.language.parse import parse_surface
 
 # Each row: a notation and a reference written with the plainest operators.
 EQUIVALENT = [

@@ -1,13 +1,13 @@
 """Every node type has a rule in every stage (R12 of STYLE.md)."""
 import pytest
 
-from matdiff.diff import _d, _pullback
-from matdiff.evaluate import RULES as EVALUATE
-from matdiff.nodes import NODES, Differential
-from matdiff.render import Printer, TEXT
-from matdiff.shapes import shape_of
-from matdiff.simplify import REBUILD
-from matdiff.verifier import to_sympy
+from matdiff.calculus.diff import _d, _pullback
+from matdiff.calculus.simplify import REBUILD
+from matdiff.check.evaluate import RULES as EVALUATE
+from matdiff.check.verifier import to_sympy
+from matdiff.core.nodes import NODES, Differential
+from matdiff.core.shapes import shape_of
+from matdiff.language.render import TEXT, Printer
 
 LEAVES = {"Symbol", "Const", "Identity", "Zero", "Ones", "DimSize", "Commutation"}
 

@@ -1,7 +1,6 @@
 """Named regression tests: every wrong answer or crash the fuzzer (tests/test_fuzz.py)
 found, kept so that it cannot come back."""
 import pytest
-
 from helpers import same_value
 
 import matdiff
@@ -105,5 +104,5 @@ def test_fuzz_a_lone_ones_vector_reads_back_with_a_clear_error():
     e = matdiff.simplify(matdiff.parse("(1 + ((x) − (x)))/(1 + ((x)ᵀ(x))²)"))
     again = matdiff.parse(matdiff.to_text(e))
     with pytest.raises(matdiff.EvaluationError, match="not fixed by any value"):
-        again_value = __import__("matdiff.evaluate", fromlist=["evaluate"]).evaluate
+        again_value = __import__("matdiff.check.evaluate", fromlist=["evaluate"]).evaluate
         again_value(again, {"x": [1.0, 2.0]})

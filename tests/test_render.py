@@ -1,12 +1,11 @@
 """Stage 6: text round-trips through the grammar; Unicode reads back; LaTeX is balanced."""
 import pytest
+from helpers import same_value
 
 import matdiff
 from matdiff.api import parse_like
 from matdiff.identities import load
-from matdiff.render import to_latex, to_pretty, to_text
-
-from helpers import same_value
+from matdiff.language.render import to_latex, to_pretty, to_text
 
 IDENTITIES = load()
 

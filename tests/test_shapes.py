@@ -2,7 +2,7 @@
 import pytest
 
 import matdiff
-from matdiff.shapes import Decl, parse_declarations, parse_spec
+from matdiff.core.shapes import Decl, parse_declarations, parse_spec
 
 
 def shapes_of(text, **decl):

@@ -1,10 +1,9 @@
 """Stage 4: every rewrite keeps the value and shape, and reaches the textbook form."""
 import pytest
+from helpers import same_value
 
 import matdiff
-from matdiff.simplify import simplify
-
-from helpers import same_value
+from matdiff.calculus.simplify import simplify
 
 REWRITES = [   # (rule, input, normal form)
     ("transpose-of-transpose", "(Aᵀ)ᵀ", "A"),

@@ -23,12 +23,40 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 
-from .nodes import (ONE, Add, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
-                    Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm,
-                    Ones, Power, Softmax, Sum, Symbol, Trace, Transpose, Vec, Zero, dim_product,
-                    walk)
-from .errors import DomainError
-from .shapes import chain_shape
+from ..core.errors import DomainError
+from ..core.nodes import (
+    ONE,
+    Add,
+    Const,
+    Det,
+    DiagMat,
+    DiagVec,
+    Differential,
+    DimSize,
+    ElemDiv,
+    Expr,
+    Func,
+    Hadamard,
+    Identity,
+    Inverse,
+    Kron,
+    LogDet,
+    LogSumExp,
+    Mul,
+    Norm,
+    Ones,
+    Power,
+    Softmax,
+    Sum,
+    Symbol,
+    Trace,
+    Transpose,
+    Vec,
+    Zero,
+    dim_product,
+    walk,
+)
+from ..core.shapes import chain_shape
 
 # ----- helpers ------------------------------------------------------------------------
 
@@ -583,7 +611,7 @@ def rebuild(e: Expr, memo: dict | None = None) -> Expr:
 
 def simplify(e: Expr, max_passes: int = 8) -> Expr:
     """Normal form, then common factors pulled out; value and shape are preserved."""
-    from .nodes import deep_recursion
+    from ..core.nodes import deep_recursion
     shape = e.shape
     with deep_recursion():
         for _ in range(max_passes):

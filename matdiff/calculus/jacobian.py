@@ -13,11 +13,38 @@ Each returns None when a term has no such form; the differential and the index n
 """
 from __future__ import annotations
 
+from ..core.nodes import (
+    ONE,
+    Add,
+    Commutation,
+    Const,
+    DiagMat,
+    Differential,
+    ElemDiv,
+    Expr,
+    Hadamard,
+    Identity,
+    Mul,
+    Ones,
+    Symbol,
+    Transpose,
+    Zero,
+    dim_product,
+)
 from .diff import _has_differential, pullback
-from .nodes import (ONE, Add, Commutation, Const, DiagMat, Differential, ElemDiv, Expr,
-                    Hadamard, Identity, Mul, Ones, Symbol, Transpose, Zero, dim_product)
-from .simplify import (add, decompose, diagmat, elemdiv, hadamard, is_zero, kron, mul,
-                       simplify, transpose, vec)
+from .simplify import (
+    add,
+    decompose,
+    diagmat,
+    elemdiv,
+    hadamard,
+    is_zero,
+    kron,
+    mul,
+    simplify,
+    transpose,
+    vec,
+)
 
 
 def _row(s: Expr, x: Symbol) -> Expr:
@@ -130,7 +157,7 @@ def vec_jacobian(T: Expr, X: Symbol) -> Expr | None:
 
 def by_scalar(dF: Expr, x: Symbol) -> Expr:
     """F′ with dF = F′ dα: every dα set to 1."""
-    from .nodes import walk
+    from ..core.nodes import walk
     memo: dict[int, Expr] = {}
     for node in walk(dF):
         if isinstance(node, Differential):

@@ -20,11 +20,42 @@ from fractions import Fraction
 from functools import singledispatch
 
 from .errors import DeclarationError, NoRuleError, ShapeError
-from .nodes import (Add, Commutation, Const, Det, Diag, LogSumExp, Softmax, DiagMat, DiagVec, Differential, DimSize, Div,
-                    ElemDiv, Expr, Func, Hadamard, Identity, Inverse, LogDet, Mul, Norm,
-                    Kron, Ones, Power, Sum, Symbol, Trace, Transpose, Vec, Zero, dim_product,
-                    symbols_of)
-from .parse import GREEK_NAMES, canonical_name, is_valid_name
+from .names import GREEK_NAMES, canonical_name, is_valid_name
+from .nodes import (
+    STAGES,
+    Add,
+    Commutation,
+    Const,
+    Det,
+    Diag,
+    DiagMat,
+    DiagVec,
+    Differential,
+    DimSize,
+    Div,
+    ElemDiv,
+    Expr,
+    Func,
+    Hadamard,
+    Identity,
+    Inverse,
+    Kron,
+    LogDet,
+    LogSumExp,
+    Mul,
+    Norm,
+    Ones,
+    Power,
+    Softmax,
+    Sum,
+    Symbol,
+    Trace,
+    Transpose,
+    Vec,
+    Zero,
+    dim_product,
+    symbols_of,
+)
 
 # ----- declarations ----------------------------------------------------------------
 
@@ -227,9 +258,8 @@ class _Inference:
     def named(self, node: Expr) -> str:
         if self.source and node.span:
             return f"'{self.source[node.span[0]:node.span[1]].strip()}'"
-        from .render import to_pretty
         try:
-            return f"'{to_pretty(node)}'"
+            return f"'{STAGES['pretty'](node)}'"
         except Exception:  # pragma: no cover - printing a half-typed node
             return type(node).__name__
 
@@ -622,3 +652,6 @@ def _(e: Commutation):
 def _(e: Vec):
     s = e.arg.shape
     return (dim_product(*s), 1) if s != () else ()
+
+
+STAGES["shape"] = shape_of

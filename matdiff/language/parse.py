@@ -7,7 +7,7 @@ Transformer over it plus the two things a grammar cannot know:
   declared multi-letter names first), and
 * which norm bar opens and which closes (``‖a‖‖b‖``).
 
-Symbols come out without shapes; :func:`matdiff.shapes.infer` gives them shapes.
+Symbols come out without shapes; :func:`matdiff.core.shapes.infer` gives them shapes.
 Entry point: :func:`parse_surface`.  Errors are :class:`ParseError` with a caret.
 """
 from __future__ import annotations
@@ -17,85 +17,32 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 
-from .errors import DomainError, MatdiffError, ParseError, UnknownFunctionError
-from .nodes import (MINUS_ONE, Add, Const, Det, Diag, Div, ElemDiv, Expr, Func, Hadamard,
-                    Identity, Inverse, LogDet, LogSumExp, Mul, Norm, Ones, Power, Softmax, Sum,
-                    Symbol, Trace, Transpose)
+from ..core.errors import DomainError, MatdiffError, ParseError, UnknownFunctionError
+from ..core.names import FUNCTION_NAMES, FUNCTIONS, GREEK, canonical_name, split_run
+from ..core.nodes import (
+    MINUS_ONE,
+    Add,
+    Const,
+    Div,
+    ElemDiv,
+    Expr,
+    Func,
+    Hadamard,
+    Identity,
+    Inverse,
+    Mul,
+    Norm,
+    Ones,
+    Power,
+    Symbol,
+    Transpose,
+)
 
-GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
-    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
-    "xi": "ξ", "omicron": "ο", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
-    "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
-    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
-    "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
-}
-GREEK_NAMES = {v: k for k, v in GREEK.items()}
-
-FUNCTIONS = {
-    "tr": Trace, "trace": Trace, "Tr": Trace, "det": Det, "Det": Det, "logdet": LogDet,
-    "inv": Inverse, "sum": Sum, "diag": Diag, "softmax": Softmax, "logsumexp": LogSumExp,
-    "log": "log", "ln": "log", "exp": "exp", "sin": "sin", "cos": "cos", "tanh": "tanh",
-    "sigmoid": "sigmoid", "σ": "sigmoid", "sigma": "sigmoid", "sqrt": "sqrt",
-}
-FUNCTION_NAMES = sorted(set(FUNCTIONS) - {"Tr", "Det", "σ", "sigma"})
-
-_SUB_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _VULGAR = {"½": Fraction(1, 2), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3), "¼": Fraction(1, 4),
            "¾": Fraction(3, 4), "⅕": Fraction(1, 5), "⅙": Fraction(1, 6), "⅛": Fraction(1, 8)}
-_UNIT = re.compile(r"([A-Za-zͰ-Ͽ𝟏])([0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?")
-_NAME = re.compile(r"^(?:[A-Za-zͰ-Ͽ](?:[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?)+$")
-
-_SUBSCRIPT = re.compile(r"[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\})")
 
 OPEN, CLOSE = "\uE000", "\uE001"
-
-
-def canonical_name(raw: str) -> str:
-    """One spelling per name: W1, W_1, W₁, W_{1} → 'W_1'; alpha → 'α'."""
-    raw = raw.strip()
-    if raw in GREEK:
-        return GREEK[raw]
-    greek = next((g for g in sorted(GREEK, key=len, reverse=True) if raw.startswith(g)), None)
-    if greek and _SUBSCRIPT.fullmatch(raw[len(greek):]):
-        return canonical_name(GREEK[greek] + raw[len(greek):])
-    m = _UNIT.fullmatch(raw)
-    if not m:
-        return raw
-    letter, sub = m.groups()
-    if not sub:
-        return letter
-    sub = sub.translate(_SUB_DIGITS).lstrip("_").strip("{}")
-    return f"{letter}_{sub}"
-
-
-def is_valid_name(name: str) -> bool:
-    """Declared names: a letter (Latin or Greek, or a Greek word) with optional subscript,
-    or a run of such letters."""
-    return name in GREEK or bool(_NAME.match(name))
-
-
-def split_run(run: str, declared: frozenset[str]) -> list[tuple[str, int, int]]:
-    """Split a letter run into (canonical name, start, end) pieces.
-
-    Declared multi-letter names win, then Greek words, then one letter with its optional
-    subscript: ``Wx`` → W, x; ``W1x`` → W_1, x; ``alphax`` → α, x.
-    """
-    pieces, i = [], 0
-    longer = sorted((d for d in declared if len(d) > 1), key=len, reverse=True)
-    while i < len(run):
-        match = next((d for d in longer if run.startswith(d, i)), None)
-        greek = next((g for g in sorted(GREEK, key=len, reverse=True)
-                      if run.startswith(g, i)), None)
-        if match is None and greek is not None:   # mu0 → μ₀
-            sub = _SUBSCRIPT.match(run, i + len(greek))
-            match = greek + (sub.group(0) if sub else "")
-        if match is None:
-            match = _UNIT.match(run, i).group(0)
-        pieces.append((canonical_name(match), i, i + len(match)))
-        i += len(match)
-    return pieces
 
 
 # ----- pre-lexing passes (keep every column where it was) ---------------------------
@@ -164,7 +111,8 @@ def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionErro
 @lru_cache(maxsize=1)
 def _lark():
     from lark import Lark
-    from .resources import grammar_path
+
+    from ..resources import grammar_path
     return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr",
                 propagate_positions=True, maybe_placeholders=False, cache=True)
 

@@ -6,7 +6,7 @@ identical subtrees can be shared (a DAG) and stages can memoise on nodes.  A nod
 
 Shapes: ``()`` is a scalar, ``(rows, cols)`` a matrix; a column vector is ``(n, 1)``.
 Dimensions are ``int`` or a dimension name (``str``).  ``node.shape`` is computed by the
-shape rules in :mod:`matdiff.shapes` (after :func:`matdiff.shapes.infer` has given every
+shape rules in :mod:`matdiff.core.shapes` (after :func:`matdiff.core.shapes.infer` has given every
 Symbol its shape).
 
 Invariants kept by the constructors in :mod:`matdiff.simplify` (not by these classes):
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from functools import cached_property
-from typing import Iterator
+from typing import Callable, Iterator
 
 Dim = int | str
 Shape = tuple
@@ -38,6 +38,11 @@ def dim_product(*dims) -> Dim:
     if not names:
         return number
     return "·".join(([str(number)] if number != 1 else []) + sorted(names))
+
+
+# Later stages register themselves here ("shape" by core.shapes, "text" and "pretty" by
+# language.render), so that nodes stay data: they import no stage and know no printing.
+STAGES: dict[str, Callable] = {}
 
 
 class Expr:
@@ -110,16 +115,15 @@ class Expr:
 
     @cached_property
     def shape(self) -> Shape:
-        from .shapes import shape_of
-        return shape_of(self)
+        return STAGES["shape"](self)
 
     @property
     def is_scalar(self) -> bool:
         return self.shape == ()
 
     def __str__(self) -> str:
-        from .render import to_text
-        return to_text(self)
+        printer = STAGES.get("text")
+        return printer(self) if printer else repr(self)
 
     def __repr__(self) -> str:
         args = ", ".join(repr(v) for v in self.key())

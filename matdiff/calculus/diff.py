@@ -11,12 +11,58 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache, singledispatch
 
-from .errors import NoRuleError
-from .nodes import (ONE, Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv,
-                    Expr, Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm,
-                    Ones, Power, Softmax, Sum, Symbol, Trace, Transpose, Vec, Zero, walk)
-from .simplify import (add, decompose, diagmat, diagvec, elemdiv, func, hadamard, inverse,
-                       is_zero, kron, mul, neg, power, sum_entries, trace, transpose, vec)
+from ..core.errors import NoRuleError
+from ..core.nodes import (
+    ONE,
+    Add,
+    Commutation,
+    Const,
+    Det,
+    DiagMat,
+    DiagVec,
+    Differential,
+    DimSize,
+    ElemDiv,
+    Expr,
+    Func,
+    Hadamard,
+    Identity,
+    Inverse,
+    Kron,
+    LogDet,
+    LogSumExp,
+    Mul,
+    Norm,
+    Ones,
+    Power,
+    Softmax,
+    Sum,
+    Symbol,
+    Trace,
+    Transpose,
+    Vec,
+    Zero,
+    walk,
+)
+from .simplify import (
+    add,
+    decompose,
+    diagmat,
+    diagvec,
+    elemdiv,
+    func,
+    hadamard,
+    inverse,
+    is_zero,
+    kron,
+    mul,
+    neg,
+    power,
+    sum_entries,
+    trace,
+    transpose,
+    vec,
+)
 
 
 def differential(e: Expr, x: Symbol) -> Expr:

@@ -11,11 +11,32 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .nodes import (Add, Commutation, Const, Differential, DimSize, ElemDiv, Expr, Func,
-                    Hadamard, Identity, Inverse, Kron, Mul, Norm, Ones, Power, Symbol,
-                    Transpose, Vec, Zero)
-from .nodes import deep_recursion, walk
-from .parse import FUNCTIONS, GREEK_NAMES, split_run
+from ..core.names import FUNCTIONS, GREEK_NAMES, split_run
+from ..core.nodes import (
+    STAGES,
+    Add,
+    Commutation,
+    Const,
+    Differential,
+    DimSize,
+    ElemDiv,
+    Expr,
+    Func,
+    Hadamard,
+    Identity,
+    Inverse,
+    Kron,
+    Mul,
+    Norm,
+    Ones,
+    Power,
+    Symbol,
+    Transpose,
+    Vec,
+    Zero,
+    deep_recursion,
+    walk,
+)
 
 ADD, HAD, DIV, NEG, MUL, POSTFIX, ATOM = 10, 30, 40, 45, 50, 90, 100
 
@@ -433,3 +454,6 @@ def shape_text(shape, style: str = "pretty") -> str:
     if style == "latex":
         return f"\\mathbb{{R}}^{{{rows}\\times {cols}}}"
     return f"{rows}×{cols}"
+
+
+STAGES.update(text=to_text, pretty=to_pretty)

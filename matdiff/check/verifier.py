@@ -22,12 +22,39 @@ from functools import singledispatch
 
 import numpy as np
 
-from .errors import MatdiffError, NoRuleError
+from ..core.errors import MatdiffError, NoRuleError
+from ..core.nodes import (
+    Add,
+    Commutation,
+    Const,
+    Det,
+    DiagMat,
+    DiagVec,
+    DimSize,
+    ElemDiv,
+    Expr,
+    Func,
+    Hadamard,
+    Identity,
+    Inverse,
+    Kron,
+    LogDet,
+    LogSumExp,
+    Mul,
+    Norm,
+    Ones,
+    Power,
+    Softmax,
+    Sum,
+    Symbol,
+    Trace,
+    Transpose,
+    Vec,
+    Zero,
+    symbols_of,
+)
+from ..core.shapes import numpy_shape
 from .evaluate import evaluate
-from .shapes import numpy_shape
-from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, DimSize, ElemDiv, Expr, Func, Hadamard,
-                    Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm, Ones, Power, Softmax,
-                    Sum, Symbol, Trace, Transpose, Vec, Zero, symbols_of)
 
 
 @dataclass
@@ -50,7 +77,7 @@ class Check:
     def require(self) -> "Check":
         """Raise a VerificationError (with both values) unless the check passed."""
         if not self.ok:
-            from .errors import VerificationError
+            from ..core.errors import VerificationError
             raise VerificationError(self.summary())
         return self
 
@@ -515,7 +542,7 @@ def _(e: Kron, env, sizes):
 
 @to_sympy.register
 def _(e: Commutation, env, sizes):
-    from .evaluate import commutation, _dim
+    from .evaluate import _dim, commutation
     return _sp().Matrix(commutation(_dim(e.m, sizes), _dim(e.n, sizes)).astype(int).tolist())
 
 

@@ -7,10 +7,21 @@ evaluated at dX = e_k e_lᵀ, so index notation never fails.
 """
 from __future__ import annotations
 
+from ..core.nodes import (
+    MINUS_ONE,
+    ONE,
+    Add,
+    Differential,
+    Expr,
+    Hadamard,
+    Identity,
+    Mul,
+    Symbol,
+    Transpose,
+)
+from ..language.render import to_latex, to_pretty
 from .diff import _has_differential, pullback
 from .jacobian import _split
-from .nodes import (MINUS_ONE, ONE, Add, Differential, Expr, Hadamard, Identity, Mul, Symbol, Transpose)
-from .render import to_latex, to_pretty
 from .simplify import add, hadamard, mul, simplify
 
 _SUB = {"i": "ᵢ", "j": "ⱼ", "k": "ₖ", "l": "ₗ"}

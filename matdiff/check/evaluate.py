@@ -9,12 +9,41 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import EvaluationError
-from .nodes import (Add, Commutation, Const, Det, DiagMat, DiagVec, Differential, DimSize, ElemDiv, Expr,
-                    Func, Hadamard, Identity, Inverse, Kron, LogDet, LogSumExp, Mul, Norm, Ones,
-                    Power, Softmax, Sum, Symbol, Trace, Transpose, Vec, Zero, symbols_of, walk)
-from .parse import canonical_name
-from .render import shape_text
+from ..core.errors import EvaluationError
+from ..core.names import canonical_name
+from ..core.nodes import (
+    Add,
+    Commutation,
+    Const,
+    Det,
+    DiagMat,
+    DiagVec,
+    Differential,
+    DimSize,
+    ElemDiv,
+    Expr,
+    Func,
+    Hadamard,
+    Identity,
+    Inverse,
+    Kron,
+    LogDet,
+    LogSumExp,
+    Mul,
+    Norm,
+    Ones,
+    Power,
+    Softmax,
+    Sum,
+    Symbol,
+    Trace,
+    Transpose,
+    Vec,
+    Zero,
+    symbols_of,
+    walk,
+)
+from ..language.render import shape_text
 
 
 def bind(expr_symbols: dict[str, Symbol], values: dict,

@@ -1,0 +1,1 @@
+"""The calculus: differentials, simplification, Jacobians and index notation."""

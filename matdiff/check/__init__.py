@@ -1,0 +1,1 @@
+"""The checks: numeric evaluation and the verifiers (elementwise sympy, central differences)."""

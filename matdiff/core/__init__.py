@@ -1,0 +1,1 @@
+"""The core: expression nodes (data only), shape inference and matdiff's errors."""
