@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from .calculus.diff import differential, gradient
 from .calculus.simplify import simplify, transpose
-from .core.errors import DeclarationError, MatdiffError, NoRuleError
+from .core.errors import DeclarationError, MatdiffError, NoRuleError, ShapeError
 from .core.names import canonical_name, is_valid_name
 from .core.nodes import Expr, Symbol, deep_recursion, symbols_of
 from .core.shapes import declarations, infer, numpy_shape
-from .language.parse import parse_surface
+from .language.parse import normalize, parse_surface, product_calls
 from .language.render import shape_text, to_latex, to_pretty, to_text
 
 LAYOUTS = ("numerator", "denominator")
@@ -33,8 +33,9 @@ class Derivative:
     def __init__(self, expr: Expr, wrt: Symbol, differential: Expr,
                  symbols: dict[str, Symbol], source: str | None = None,
                  layout: str | None = None, convention: str = "unconstrained",
-                 result: Expr | None = None):
+                 result: Expr | None = None, notes: list[str] | None = None):
         self.expr = expr
+        self.notes: list[str] = list(notes or [])   # every guess that decided the meaning
         self.wrt = wrt
         self._differential = differential
         self.symbols = symbols
@@ -199,7 +200,8 @@ class Derivative:
                 "convention": self.convention_text(), "form": self.form_name(),
                 "result": self.text(), "unicode": self.pretty(), "latex": self.latex(),
                 "shape": list(self.shape), "differential": to_pretty(self.differential),
-                "index": self.index(), "variable_shape": shape_text(self.wrt.shape)}
+                "index": self.index(), "variable_shape": shape_text(self.wrt.shape),
+                "notes": list(self.notes)}
 
 
 class Hessian(Derivative):
@@ -208,7 +210,7 @@ class Hessian(Derivative):
     def __init__(self, f: Expr, grad: "Derivative", second: Symbol, layout=None):
         g = grad.result
         super().__init__(g, second, differential(g, second), grad.symbols, grad.source,
-                         layout)
+                         layout, notes=grad.notes)
         self.f, self.first = f, grad.wrt
 
     def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
@@ -252,6 +254,8 @@ def symmetric_gradient(g: Expr) -> Expr:
 
 
 def _typed(expr, shapes, symmetric, extra=()) -> tuple[Expr, dict[str, Symbol], str | None]:
+    """The typed tree, its symbols and the source text; the tree's ``notes`` list the
+    guesses that decided the reading."""
     if isinstance(expr, Expr):
         own = symbols_of(expr)
         missing = [n for n in extra if n not in own]
@@ -263,14 +267,34 @@ def _typed(expr, shapes, symmetric, extra=()) -> tuple[Expr, dict[str, Symbol], 
     if not isinstance(expr, str):
         raise MatdiffError(f"expected an expression (str or Expr), got {type(expr).__name__}")
     decls = declarations(shapes, symmetric)
+    notes: list[str] = []
     with deep_recursion():
-        surface = parse_surface(expr, frozenset(decls))
-        typed, symbols = infer(surface, decls, expr, extra)
+        surface = parse_surface(expr, frozenset(decls), notes)
+        try:
+            typed, symbols = infer(surface, decls, expr, extra, notes)
+        except ShapeError as err:
+            raise _function_hint(err, expr, frozenset(decls)) from None
+    object.__setattr__(typed, "notes", tuple(dict.fromkeys(notes)))
     return typed, symbols, expr
 
 
+def _function_hint(err: ShapeError, source: str, declared: frozenset[str]) -> ShapeError:
+    """f(x) that cannot be a product: say how matdiff reads it and what to write."""
+    for name, (a, b) in product_calls(normalize(source), declared):
+        if err.span is not None and err.span[0] <= a < err.span[1]:
+            return ShapeError(f"{err.message}; '{name}(…)' is read as the product "
+                              f"{name}·(…) and matdiff has no user-defined functions: write "
+                              f"the function itself, e.g. tanh(x), σ(Wx), log(x)",
+                              err.source, err.span)
+    return err
+
+
 def parse(text, shapes=None, symmetric=()) -> Expr:
-    """Read an expression and infer every shape: a typed tree, exactly as written."""
+    """Read an expression and infer every shape: a typed tree, exactly as written.
+
+    ``parse(...).notes`` lists every guess that decided the reading (a default shape, a
+    broadcast, a name before '(' read as a product, the scope of tr/log/det without
+    brackets, an entrywise power inside sum)."""
     return _typed(text, shapes, symmetric)[0]
 
 
@@ -304,10 +328,28 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
     name = _variable(wrt)
     typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
     x = symbols[name]
+    notes = list(typed.notes) + absent_variable(name, typed)
     with deep_recursion():
         defined(typed, source)
         return Derivative(typed, x, differential(typed, x), symbols, source, layout,
-                          convention)
+                          convention, notes=notes)
+
+
+def absent_variable(name: str, e: Expr) -> list[str]:
+    """A note when the variable does not occur (its derivative is zero), naming the
+    nearest names that do: w → W, x → x₁, x₂."""
+    import difflib
+    own = symbols_of(e)
+    if name in own:
+        return []
+    base = name.split("_")[0]
+    near = [n for n in own if n.lower() == name.lower() or n.split("_")[0] == base]
+    near += [n for n in difflib.get_close_matches(name, list(own), n=3, cutoff=0.6)
+             if n not in near]
+    shown = " or ".join(to_pretty(own[n]) for n in near)
+    hint = f"; did you mean {shown}?" if near else ""
+    return [f"{to_pretty(Symbol(name))} does not occur in the expression, so the "
+            f"derivative is zero{hint}"]
 
 
 def defined(e: Expr, source: str | None = None) -> None:

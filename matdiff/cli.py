@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("diff", help="differentiate an expression (any rank)",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("expr", help="the expression, e.g. \"aᵀXb\" or \"a'Xb\"")
-    d.add_argument("--wrt", required=True, help="the variable, e.g. X")
+    d.add_argument("--wrt", required=True, action="append",
+                   help="the variable, e.g. X (one variable)")
     d.add_argument("--convention", choices=("unconstrained", "symmetric"),
                    default="unconstrained", help="gradient by a symmetric matrix: "
                    "unconstrained (default) or each symmetric pair as one parameter")
@@ -46,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     h = sub.add_parser("hessian", help="second derivative of a scalar expression",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     h.add_argument("expr")
-    h.add_argument("--wrt", required=True, help="the first variable, e.g. x")
+    h.add_argument("--wrt", required=True, action="append",
+                   help="the first variable, e.g. x")
     h.add_argument("--wrt2", help="a second variable for a mixed derivative ∂²f/∂x∂y")
     _options(h)
 
@@ -105,22 +107,39 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def one_variable(args) -> str:
+    """--wrt given once; several variables at once are not supported (yet)."""
+    from .core.errors import MatdiffError
+    if len(args.wrt) > 1:
+        shown = " and ".join(f"--wrt {w}" for w in args.wrt)
+        raise MatdiffError(f"one variable at a time: got {shown}; run matdiff once per "
+                           f"variable (for ∂²f/∂x∂y use hessian --wrt x --wrt2 y)")
+    return args.wrt[0]
+
+
 def cmd_diff(args) -> int:
     from .api import diff
-    d = diff(args.expr, args.wrt, shapes=args.let, layout=args.layout,
+    d = diff(args.expr, one_variable(args), shapes=args.let, layout=args.layout,
              convention=args.convention)
     return show(d, args)
 
 
 def cmd_hessian(args) -> int:
     from .api import hessian
-    return show(hessian(args.expr, args.wrt, args.wrt2, shapes=args.let, layout=args.layout),
-                args)
+    return show(hessian(args.expr, one_variable(args), args.wrt2, shapes=args.let,
+                        layout=args.layout), args)
+
+
+def print_notes(notes) -> None:
+    """Every guess that decided the meaning, one 'note: …' line each on stderr."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def show(d, args) -> int:
     """The result, the convention it is printed in, and what was asked for besides."""
     from .language.render import to_latex, to_pretty, to_text
+    print_notes(d.notes)
     check = d.verify(method=args.method, seed=args.seed) if args.check else None
     if args.json:
         out = d.to_dict()
@@ -206,6 +225,7 @@ def cmd_shapes(args) -> int:
     from .api import _typed
     from .language.render import shape_text, to_pretty
     typed, symbols, _ = _typed(args.expr, args.let, ())
+    print_notes(typed.notes)
     for name, sym in symbols.items():
         extra = " (symmetric)" if sym.symmetric else ""
         print(f"{to_pretty(sym)}: {shape_text(sym.shape)}{extra}")

@@ -28,6 +28,7 @@ _SUB_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _UNIT = re.compile(r"([A-Za-zͰ-Ͽ𝟏])([0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?")
 _NAME = re.compile(r"^(?:[A-Za-zͰ-Ͽ](?:[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?)+$")
 
+_SUBSCRIPT_TAIL = re.compile(r"[0-9₀-₉}]")
 _SUBSCRIPT = re.compile(r"[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\})")
 
 def canonical_name(raw: str) -> str:
@@ -63,7 +64,8 @@ def split_run(run: str, declared: frozenset[str]) -> list[tuple[str, int, int]]:
     pieces, i = [], 0
     longer = sorted((d for d in declared if len(d) > 1), key=len, reverse=True)
     while i < len(run):
-        match = next((d for d in longer if run.startswith(d, i)), None)
+        match = next((d for d in longer if run.startswith(d, i) and
+                      not _SUBSCRIPT_TAIL.match(run, i + len(d))), None)   # n_1 in n_12
         greek = next((g for g in sorted(GREEK, key=len, reverse=True)
                       if run.startswith(g, i)), None)
         if match is None and greek is not None:   # mu0 → μ₀

@@ -49,6 +49,7 @@ class Expr:
     """Base of all nodes."""
 
     span: tuple[int, int] | None
+    notes = ()   # the guesses that decided the reading (set on a parsed root by api.parse)
 
     @classmethod
     def _compare_names(cls) -> tuple[str, ...]:

@@ -98,6 +98,7 @@ def _read_spec(spec) -> Decl:
     if not isinstance(spec, str):
         raise DeclarationError(f"cannot read the declaration {spec!r}")
     words = spec.replace(",", " , ").split()
+    _check_keywords(spec, words)
     symmetric = "symmetric" in words
     words = [w for w in words if w not in ("symmetric", "square")]
     square = symmetric or "square" in spec.split()
@@ -120,6 +121,25 @@ def _read_spec(spec) -> Decl:
         return Decl((d, d) if square or kind == "matrix" else (d, 1), symmetric)
     raise DeclarationError(f"cannot read the shape {spec!r}: write scalar, vector n, m×n or "
                            f"symmetric n")
+
+
+_KEYWORDS = ("scalar", "vector", "matrix", "row", "symmetric", "square")
+
+
+def _check_keywords(spec: str, words: list[str]) -> None:
+    """A word where a keyword goes that is a misspelled keyword is an error, not a
+    dimension name: 'symetric' → did you mean 'symmetric'?  A dimension name is an
+    identifier after a keyword ('vector rows') or one that looks like no keyword."""
+    import difflib
+    for i, word in enumerate(words):
+        if word in _KEYWORDS or re.fullmatch(r"\d+|,|[×x*]", word):
+            continue
+        if i > 0 and words[i - 1] in ("vector", "matrix", "row", "symmetric", "square"):
+            continue
+        close = difflib.get_close_matches(word.lower(), _KEYWORDS, n=1, cutoff=0.75)
+        if close and len(word) >= 4:
+            raise DeclarationError(f"cannot read the shape {spec!r}: {word!r} is not a "
+                                   f"keyword; did you mean {close[0]!r}?")
 
 
 def parse_declarations(text: str) -> dict[str, Decl]:
@@ -243,12 +263,23 @@ def chain_shape(shapes, unify, fail):
 class _Inference:
     """One pass over a surface tree: shapes with unknown dims, products regrouped."""
 
-    def __init__(self, decls: dict[str, Decl], source: str | None):
+    def __init__(self, decls: dict[str, Decl], source: str | None,
+                 revised: dict[str, str] | None = None):
         self.decls = decls
         self.source = source
         self.u = Unifier(source)
         self.symbol_shapes: dict[str, tuple] = {}
         self.order: list = []
+        self.notes: list[str] = []
+        self.revised = revised or {}          # name → 'vector' | 'row': a revised guess
+        self.wanted: dict[str, tuple[str, str]] = {}   # revisions found by this pass
+        self.in_sum = False                   # inside sum(·) through entrywise steps only
+
+    def guessed_scalar(self, name: str) -> bool:
+        """A scalar only by its letter (α, μ, λ): a guess that the expression may revise."""
+        decl = self.decls.get(name)
+        return (decl is None or decl.shape is None) and name not in self.revised and \
+            _default_shape(name) == ()
 
     # errors
     def error(self, message: str, where):
@@ -284,12 +315,20 @@ class _Inference:
 
     def visit(self, e: Expr):
         method = getattr(self, "visit_" + type(e).__name__)
-        return method(e)
+        keep = self.in_sum
+        if type(e) not in _ENTRYWISE or (type(e) is Mul and sum(
+                not isinstance(f, Const) for f in e.factors) > 1):
+            self.in_sum = False
+        try:
+            return method(e)
+        finally:
+            self.in_sum = keep
 
     def visit_Symbol(self, e: Symbol):
         if e.name not in self.symbol_shapes:
             decl = self.decls.get(e.name, Decl())
-            shape = decl.shape if decl.shape is not None else _default_shape(e.name)
+            shape = decl.shape if decl.shape is not None else \
+                _REVISED.get(self.revised.get(e.name), _default_shape(e.name))
             shape = tuple(Var() if d is None else d for d in shape)
             if decl.symmetric:
                 self.square(shape, e, f"symmetric {e.name}")
@@ -344,7 +383,38 @@ class _Inference:
                 self.same(shape, s, e, first, src, "add")
             if s != () and shape == ():
                 shape, first = s, src
+        if shape != ():
+            items = [(self.scalar_term(node, src, first, shape, e), s) if s == () else
+                     (node, s) for (node, s), src in zip(items, e.terms)]
         return Add(tuple(n for n, _ in items), span=e.span), shape
+
+    def scalar_term(self, node, src, other, shape, whole):
+        """A scalar term of a vector or matrix sum: revise a guessed scalar, else broadcast.
+
+        μ in x − μ (a scalar only by its letter) becomes a vector like x; λ in Σ + λ
+        becomes λI; a number broadcasts silently; any other scalar broadcasts with a note."""
+        lone = _lone_symbol(src)
+        vector = self.u.find(shape[1]) == 1 or self.u.find(shape[0]) == 1
+        where, what = self.named(whole), self.named(other)
+        if lone is not None and self.guessed_scalar(lone.name):
+            if vector:
+                kind = "vector" if self.u.find(shape[1]) == 1 else "row"
+                self.wanted[lone.name] = (kind, (
+                    f"{where}: {lone.name} is read as a {kind} like {what} (its letter "
+                    f"only suggests a scalar); declare '{lone.name}: scalar' to add it to "
+                    f"every entry instead"))
+                return node
+            v = Var()
+            if self.u.unify(shape[0], v) and self.u.unify(shape[1], v):
+                self.notes.append(f"{where}: the scalar {lone.name} added to the matrix "
+                                  f"{what} is read as {lone.name}I (so {what} is square); "
+                                  f"declare '{lone.name}: scalar' to add it to every entry")
+                return Mul((node, Identity(v, span=src.span)), span=src.span)
+        if symbols_of(node):
+            kind = "vector" if vector else "matrix"
+            self.notes.append(f"{where}: the scalar {self.named(src)} is added to every "
+                              f"entry of the {kind} {what} (a broadcast)")
+        return node
 
     def visit_Hadamard(self, e: Hadamard):
         items = [self.visit(f) for f in e.factors]
@@ -370,9 +440,28 @@ class _Inference:
         return Mul((num, inv), span=e.span), a
 
     def visit_Power(self, e: Power):
+        entrywise = self.in_sum
         base, shape = self.visit(e.base)
         if shape == ():
             return Power(base, e.exponent, span=e.span), ()
+        k = e.exponent
+        if entrywise and k.denominator == 1 and k >= 2:
+            vector = self.u.find(shape[1]) == 1 or self.u.find(shape[0]) == 1
+            square = self.u.find(shape[0]) is self.u.find(shape[1]) or \
+                self.u.find(shape[0]) == self.u.find(shape[1])
+            if vector or not square:
+                inner = self.named(e.base)[1:-1]
+                why = "a vector has no matrix power" if vector else \
+                    f"a matrix power would force {inner} to be square"
+                self.notes.append(
+                    f"{self.named(e)} inside sum(·) is read entrywise, as "
+                    f"{' ⊙ '.join([f'({inner})'] * int(k))} (the sum of the entries' "
+                    f"powers); {why}")
+                return Hadamard((base,) * int(k), span=e.span), shape
+            self.notes.append(f"{self.named(e)} inside sum(·) is a matrix power of the square "
+                              f"{self.named(e.base)}; write "
+                              f"{self.named(e.base)[1:-1]} ⊙ {self.named(e.base)[1:-1]} for the "
+                              f"entrywise square")
         if e.exponent.denominator != 1:
             self.error(f"a matrix power needs an integer exponent, got {e.exponent}", e)
         if shape[1] == 1 or shape[0] == 1:
@@ -418,6 +507,7 @@ class _Inference:
         return Func(e.name, arg, span=e.span), shape
 
     def visit_Sum(self, e: Sum):
+        self.in_sum = True
         arg, shape = self.visit(e.arg)
         return (arg if shape == () else Sum(arg, span=e.span)), ()
 
@@ -504,6 +594,18 @@ def _join(nodes):
     return (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
 
 
+_ENTRYWISE = (Add, Func, Hadamard, ElemDiv, Power, Mul, Sum)
+_REVISED = {"vector": (None, 1), "row": (1, None)}
+
+
+def _lone_symbol(e: Expr) -> Symbol | None:
+    """The symbol of a term that is a symbol times numbers (μ, −μ, 2μ), else None."""
+    if type(e) is Mul:
+        rest = [f for f in e.factors if not isinstance(f, Const)]
+        e = rest[0] if len(rest) == 1 else None
+    return e if isinstance(e, Symbol) else None
+
+
 def _default_shape(name: str) -> tuple:
     letter = name[0]
     if letter in GREEK_NAMES or "\u0370" <= letter <= "\u03ff":
@@ -512,14 +614,36 @@ def _default_shape(name: str) -> tuple:
 
 
 def infer(surface: Expr, decls: dict[str, Decl] | None = None, source: str | None = None,
-          extra: tuple[str, ...] = ()) -> tuple[Expr, dict[str, Symbol]]:
+          extra: tuple[str, ...] = (), notes: list[str] | None = None
+          ) -> tuple[Expr, dict[str, Symbol]]:
     """Give every symbol a shape (unifying dims); return the typed tree and its symbols.
+
+    Inference comes before defaults: a name that is a scalar only by its letter (μ in
+    x − μ) is revised to the shape the expression needs, and the pass runs again.  Every
+    guess that decides the meaning is appended to ``notes``.
 
     ``extra`` names symbols to type even if the expression does not contain them (the
     variable of a derivative that does not occur).
     """
+    revised: dict[str, str] = {}
     inference = _Inference(decls or {}, source)
     node, _ = inference.run(surface)
+    said: list[str] = []
+    while inference.wanted:
+        revised.update({name: kind for name, (kind, _) in inference.wanted.items()})
+        said += [note for _, note in inference.wanted.values()]
+        retry = _Inference(decls or {}, source, dict(revised))
+        try:
+            node, _ = retry.run(surface)
+        except ShapeError:   # the revision does not fit elsewhere: keep the broadcast
+            inference = _Inference(decls or {}, source, {})
+            inference.guessed_scalar = lambda name: False
+            node, _ = inference.run(surface)
+            said = []
+            break
+        inference = retry
+    if notes is not None:
+        notes.extend(said + inference.notes)
     extras = [inference.visit(Symbol(name))[0] for name in extra]
     typed = inference.finish(Add((node, *extras)) if extras else node)
     if extras:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from fractions import Fraction
 from functools import lru_cache
 
@@ -42,7 +43,46 @@ _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _VULGAR = {"½": Fraction(1, 2), "⅓": Fraction(1, 3), "⅔": Fraction(2, 3), "¼": Fraction(1, 4),
            "¾": Fraction(3, 4), "⅕": Fraction(1, 5), "⅙": Fraction(1, 6), "⅛": Fraction(1, 8)}
 
-OPEN, CLOSE = "\uE000", "\uE001"
+OPEN, CLOSE, SKIP, SIGMA = "\uE000", "\uE001", "\uE002", "\uE003"
+
+
+# ----- normalisation (one character for one character, so carets stay in place) ----------
+
+# Characters whose compatibility form would change their meaning in the notation.
+_KEEP = set("⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵀ½⅓⅔¼¾⅕⅙⅛𝟏₀₁₂₃₄₅₆₇₈₉")
+_SAME = {"ㆍ": "·", "・": "·", "𝟙": "𝟏", "\u3000": " "}   # Korean middle dot, ones vector
+
+
+def normalize(text: str) -> str:
+    """NFKC per character (full-width （Ａx） is (Ax), 𝐱 is x), ㆍ as the product dot and 𝟙
+    as the ones vector 𝟏 — but only where one character becomes one character, so every
+    column of an error caret still points at the user's text."""
+    out = []
+    for ch in text:
+        if ch in _SAME:
+            out.append(_SAME[ch])
+            continue
+        folded = ch if ch in _KEEP or ch.isascii() else unicodedata.normalize("NFKC", ch)
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out)
+
+
+_OPERATORS = "+-−–*/@·⋅⊙∘(,^="
+_CONTINUES = "+-−–*/@·⋅⊙∘),"
+
+
+def check_lines(text: str) -> None:
+    """A newline never multiplies: formulas on separate lines are separate formulas."""
+    for m in re.finditer(r"\n", text):
+        before, after = text[:m.start()].rstrip(), text[m.end():].lstrip()
+        if not before or not after:
+            continue
+        if before[-1] in _OPERATORS or after[0] in _CONTINUES:
+            continue   # one formula broken across lines: a + ⏎ b
+        raise ParseError("a line break separates two formulas, and matdiff reads one "
+                         "expression: put it on one line, or write definitions "
+                         "(h = …; L = …) where they are supported", text,
+                         (m.start(), m.start() + 1))
 
 
 # ----- pre-lexing passes (keep every column where it was) ---------------------------
@@ -58,12 +98,13 @@ def mark_norm_bars(text: str) -> str:
     while i < len(text):
         ch = text[i]
         width = 2 if text.startswith("||", i) else 1 if ch in "‖|" else 0
+        double = width == 2
         if ch == "|" and width == 1:
             raise ParseError("a single '|' is not an operator: write ‖x‖ or ||x|| for a norm",
                              text, (i, i + 1))
         if width:
             closes = depth > 0 and prev not in ("", "op")
-            out.append((CLOSE if closes else OPEN) * width)
+            out.append((CLOSE if closes else OPEN) + (SKIP if double else ""))
             depth += -1 if closes else 1
             prev = "operand" if closes else "op"
             i += width
@@ -88,15 +129,16 @@ def check_brackets(text: str) -> None:
         raise ParseError("unbalanced '(': it is never closed", text, (stack[-1], stack[-1] + 1))
 
 
-_CALL_LIKE = re.compile(r"(?<![A-Za-z0-9_₀-₉{])([A-Za-z]{2,})\(")
+_CALL_LIKE = re.compile(r"(?<![A-Za-z0-9_₀-₉{^\\])([A-Za-z]{2,})\(")
 
 
 def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionError | None:
     """The first word used like a function that is not one, named with the nearest."""
     for m in _CALL_LIKE.finditer(text):
         word = m.group(1)
-        if word in FUNCTIONS or word in GREEK or word in declared:
-            continue
+        if word in FUNCTIONS or word in GREEK or word in declared or \
+                any(word[i:] in FUNCTIONS for i in range(1, len(word) - 1)):
+            continue   # Wtanh(x) is W·tanh(x)
         close = difflib.get_close_matches(word.lower(), FUNCTION_NAMES, n=1, cutoff=0.6)
         if close or (word.islower() and len(word) >= 3):   # BSB(x) is a product
             hint = f"; did you mean '{close[0]}'?" if close else \
@@ -144,7 +186,7 @@ def _postfix(base: Expr, op: str, span) -> Expr:
     return Power(base, k, span=span)
 
 
-def _make_transformer(source: str, declared: frozenset[str]):
+def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
     from lark import Transformer_NonRecursive as Transformer
     from lark import v_args
 
@@ -165,8 +207,9 @@ def _make_transformer(source: str, declared: frozenset[str]):
         """Thin: one line per grammar alias, building the node of the same meaning."""
 
         def name(self, meta, token):
+            run = str(token).replace(SIGMA, "σ")
             pieces = [self._name(n, token.start_pos + a, token.start_pos + b)
-                      for n, a, b in split_run(str(token), declared)]
+                      for n, a, b in split_run(run, declared)]
             return pieces[0] if len(pieces) == 1 else Mul(tuple(pieces), span=_span(meta))
 
         @staticmethod
@@ -197,6 +240,10 @@ def _make_transformer(source: str, declared: frozenset[str]):
         def juxt(self, meta, left, right):
             return Mul(tuple(chain_of(left)) + tuple(chain_of(right)), span=_span(meta))
 
+        def juxt_prefix(self, meta, left, fname, arg):
+            applied = self.prefix_call(meta, fname, arg)
+            return Mul(tuple(chain_of(left)) + (applied,), span=_span(meta))
+
         def binop(self, meta, left, op, right):
             op, span = str(op), _span(meta)
             if op in ("⊙", "∘", ".*"):
@@ -205,7 +252,8 @@ def _make_transformer(source: str, declared: frozenset[str]):
                 return ElemDiv(left, right, span=span)
             if op == "/":
                 return Div(left, right, span=span)
-            return Mul(tuple(chain_of(left)) + tuple(chain_of(right)), span=span)
+            grouped.add(id(right))   # A * xᵀy is A·(xᵀy): juxtaposition binds tighter
+            return Mul(tuple(chain_of(left)) + (right,), span=span)
 
         def postfix(self, meta, base, op):
             if type(base) is Mul and id(base) not in grouped:   # AXXᵀ: ᵀ binds to the last X
@@ -226,6 +274,12 @@ def _make_transformer(source: str, declared: frozenset[str]):
             return self._apply(fname, args[0], _span(meta))
 
         def prefix_call(self, meta, fname, arg):
+            if type(arg) is Mul and id(arg) not in grouped and len(arg.factors) > 1:
+                inner = source[fname.end_pos:meta.end_pos].strip()
+                notes.append(f"'{source[meta.start_pos:meta.end_pos].strip()}': {fname} "
+                             f"without brackets applies to the whole product after it, "
+                             f"read as {fname}({inner}); write {fname}(…) to choose")
+            grouped.add(id(arg))
             return self._apply(str(fname), arg, _span(meta))
 
         @staticmethod
@@ -240,30 +294,66 @@ def _make_transformer(source: str, declared: frozenset[str]):
     return ToExpr()
 
 
-def parse_surface(text: str, declared: frozenset[str] = frozenset()) -> Expr:
-    """Parse text into a surface tree (symbols without shapes)."""
+_NAME_CALL = re.compile(r"(?<![A-Za-z0-9_₀-₉{}\\^Ͱ-Ͽ])([A-Za-zͰ-Ͽ](?:[0-9]+|[₀-₉]+|_[0-9A-Za-z]"
+                        r"|_\{[A-Za-z0-9]+\})?)\(")
+
+
+def product_calls(text: str, declared: frozenset[str]) -> list[tuple[str, tuple[int, int]]]:
+    """One-letter names written directly before '(' (F(X), L(Wx), f(x)): read as products.
+
+    A declared name is a quantity the user named, so its product reading is no guess."""
+    out = []
+    for m in _NAME_CALL.finditer(text):
+        name = canonical_name(m.group(1))
+        if name in declared or m.group(1) == "σ" or name == "I":
+            continue
+        out.append((m.group(1), (m.start(1), m.end(1))))
+    return out
+
+
+def mark_declared_sigma(text: str, declared: frozenset[str]) -> str:
+    """A declared σ is a symbol even before '(' (σ(x) = σ·x, like α(x)); mark it so the
+    lexer reads a name, not the sigmoid."""
+    if "σ" not in declared:
+        return text
+    return text.replace("σ", SIGMA)
+
+
+def parse_surface(text: str, declared: frozenset[str] = frozenset(),
+                  notes: list[str] | None = None) -> Expr:
+    """Parse text into a surface tree (symbols without shapes).
+
+    Guesses that decide the meaning are appended to ``notes`` as sentences."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 
+    notes = [] if notes is None else notes
     if not isinstance(text, str):
         raise ParseError(f"expected the expression as a string, got {type(text).__name__}")
     if not text.strip():
         raise ParseError("empty expression: nothing to read", text, (0, max(1, len(text))))
-    check_brackets(text)
-    marked = mark_norm_bars(text)
+    source = text
+    text = normalize(text)
+    check_lines(source)
+    check_brackets(source)
+    marked = mark_declared_sigma(mark_norm_bars(text), declared)
     unknown = unknown_function(marked, declared)
     try:
         tree = _lark().parse(marked)
     except UnexpectedCharacters as e:
-        ch = text[e.pos_in_stream]
-        error = ParseError(f"unexpected character {ch!r}", text,
+        ch = source[e.pos_in_stream]
+        error = ParseError(f"unexpected character {ch!r}", source,
                            (e.pos_in_stream, e.pos_in_stream + 1))
         raise _first(unknown, error) from None
     except UnexpectedInput as e:
-        raise _first(unknown, _token_error(text, e)) from None
+        raise _first(unknown, _token_error(source, e)) from None
     if unknown is not None:
         raise unknown
+    for name, _span_ in product_calls(text, declared):
+        notes.append(f"'{name}(…)' is read as the product {name}·(…), not a function: "
+                     f"matdiff's functions are {', '.join(FUNCTION_NAMES)} (declare "
+                     f"{name} to silence this)")
     try:
-        return _make_transformer(text, declared).transform(tree)
+        return _make_transformer(source, declared, notes).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, MatdiffError):
             raise e.orig_exc from None
