@@ -137,9 +137,15 @@ def print_notes(notes) -> None:
 
 
 def show(d, args) -> int:
+    """The result, what was asked for besides, then the notes (on stderr)."""
+    code = show_result(d, args)
+    print_notes(d.notes)
+    return code
+
+
+def show_result(d, args) -> int:
     """The result, the convention it is printed in, and what was asked for besides."""
     from .language.render import to_latex, to_pretty, to_text
-    print_notes(d.notes)
     check = d.verify(method=args.method, seed=args.seed) if args.check else None
     if args.json:
         out = d.to_dict()
@@ -225,11 +231,11 @@ def cmd_shapes(args) -> int:
     from .api import _typed
     from .language.render import shape_text, to_pretty
     typed, symbols, _ = _typed(args.expr, args.let, ())
-    print_notes(typed.notes)
     for name, sym in symbols.items():
         extra = " (symmetric)" if sym.symmetric else ""
         print(f"{to_pretty(sym)}: {shape_text(sym.shape)}{extra}")
     print(f"{to_pretty(typed)}: {shape_text(typed.shape)}")
+    print_notes(typed.notes)
     return 0
 
 

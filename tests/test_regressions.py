@@ -1,5 +1,6 @@
 """Named regression tests: every wrong answer or crash the fuzzer (tests/test_fuzz.py)
 found, kept so that it cannot come back."""
+import numpy as np
 import pytest
 from helpers import same_value
 
@@ -106,3 +107,53 @@ def test_fuzz_a_lone_ones_vector_reads_back_with_a_clear_error():
     with pytest.raises(matdiff.EvaluationError, match="not fixed by any value"):
         again_value = __import__("matdiff.check.evaluate", fromlist=["evaluate"]).evaluate
         again_value(again, {"x": [1.0, 2.0]})
+
+
+# ----- issue 8: input bugs --------------------------------------------------------------
+
+@pytest.mark.parametrize("letter", ["σ", "α"])
+def test_declared_scalar_before_a_bracket_reads_the_same_for_every_letter(letter):
+    """'tanh σ (x)' read as tanh(σx) while 'tanh α (x)' read as tanh(α)·x: a declared σ
+    followed by '(' was swallowed as the sigmoid's call.  Both are tanh(σx) now (a
+    prefix function takes the whole product)."""
+    decl = {"shapes": {letter: "scalar"}}
+    assert same_value(f"tanh {letter} (x)", f"tanh({letter}·x)", **decl)
+    assert matdiff.diff(f"tanh {letter} (x)", "x", **decl).verify().ok
+
+
+def test_undeclared_sigma_before_a_bracket_is_still_the_sigmoid():
+    assert same_value("tanh σ (x)", "tanh(sigmoid(x))")
+
+
+@pytest.mark.parametrize("text, meant", [
+    ("x^TA(y + z)", "xᵀA(y + z)"), ("e^\\top(l − g)", "eᵀ(l − g)")])
+def test_transpose_before_a_bracket_is_not_a_function(text, meant):
+    """'TA' and 'top' were refused as unknown functions."""
+    assert same_value(text, meant)
+
+
+def test_adjacent_closing_norm_bars():
+    """‖t/‖t‖‖: the two closing bars lexed as one '||' token."""
+    e = matdiff.parse("‖t/‖t‖‖")
+    assert same_value(e, matdiff.parse("‖t/(‖t‖)‖"))
+    from helpers import value, values_for
+    assert np.isclose(value(e, values_for(e)), 1.0)
+    assert same_value("‖a‖‖b‖", "‖a‖·‖b‖") and same_value("||a|| ||b||", "‖a‖·‖b‖")
+
+
+def test_explicit_star_keeps_a_juxtaposed_product_together():
+    """A * xᵀy was the chain A·xᵀ·y (a shape error) while A(xᵀy) worked."""
+    assert same_value("A * xᵀy", "A(xᵀy)")
+    assert same_value("A * B C", "A(BC)")
+
+
+def test_declared_name_that_is_a_prefix_of_a_longer_subscript():
+    """parse('n_12', shapes={'n_1': (3,)}) crashed with a lark VisitError."""
+    e = matdiff.parse("n_12", shapes={"n_1": (3,)})
+    assert e.name == "n_12" and e.shape[1] == 1
+
+
+def test_digits_then_subscript_digits_is_a_parse_error():
+    """x1₂ (digits, then subscript digits) crashed the name splitter."""
+    with pytest.raises(matdiff.ParseError):
+        matdiff.parse("x/x1₂")

@@ -294,7 +294,7 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
     return ToExpr()
 
 
-_NAME_CALL = re.compile(r"(?<![A-Za-z0-9_₀-₉{}\\^Ͱ-Ͽ])([A-Za-zͰ-Ͽ](?:[0-9]+|[₀-₉]+|_[0-9A-Za-z]"
+_NAME_CALL = re.compile(r"(?<![A-Za-z_{}\\^Ͱ-Ͽ])([A-Za-zͰ-Ͽ](?:[0-9]+|[₀-₉]+|_[0-9A-Za-z]"
                         r"|_\{[A-Za-z0-9]+\})?)\(")
 
 
@@ -333,9 +333,13 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset(),
         raise ParseError("empty expression: nothing to read", text, (0, max(1, len(text))))
     source = text
     text = normalize(text)
-    check_lines(source)
-    check_brackets(source)
-    marked = mark_declared_sigma(mark_norm_bars(text), declared)
+    try:
+        check_lines(source)
+        check_brackets(text)
+        marked = mark_declared_sigma(mark_norm_bars(text), declared)
+    except ParseError as err:
+        err.source = source   # the caret under the user's own characters
+        raise
     unknown = unknown_function(marked, declared)
     try:
         tree = _lark().parse(marked)
