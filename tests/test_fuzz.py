@@ -113,10 +113,12 @@ def test_latex_is_well_formed(p):
         assert depth == 0 and latex.count("\\left") == latex.count("\\right"), latex
 
 
-ALPHABET = "xyzABWXαλσ()[]{}+-−*/^ᵀ'⁻¹²⊙./|‖_0123456789 ,;trdelogsumexpin"
+ALPHABET = ("xyzABWXαλσμ()[]{}+-−*/^ᵀ'⁻¹²⊙./|‖_0123456789 ,;trdelogsumexpinh\n\\"
+            "ㆍ（）Ａ𝟙₁\ue000\ue001\ue002\ue003")
 TOKENS = ["x", "A", "W", "α", "(", ")", "+", "−", "*", "ᵀ", "⁻¹", "²", "⊙", "./", "/", "‖",
           "||", "_F", "tr(", "det(", "log", "exp(", "σ(", "softmax(", "diag(", "sum(", "I",
-          "𝟏", "½", "2", ".T", "'", "^T", "^-1", " "]
+          "𝟏", "½", "2", ".T", "'", "^T", "^-1", " ", "tanh", "tr ", "log det ", "^\\top",
+          "\n", "ㆍ", "𝟙", "（", "μ", "F(", "x₁"]
 
 
 def only_matdiff_errors(text):

@@ -134,6 +134,15 @@ def test_a_prefix_function_stops_at_a_sum_and_after_a_factor():
     assert notes_of("log det X") == ""
 
 
+@pytest.mark.parametrize("text, meant", [
+    ("log det(X) aᵀx", "log(det(X))·(aᵀx)"), ("tr (A)B", "tr(A)·B"),
+    ("α log det(X) x", "α·log(det(X))·x")])
+def test_a_prefix_function_before_brackets_takes_the_bracketed_factor(text, meant):
+    """What the printer writes (log det(X)a) reads back as printed."""
+    assert same_value(text, meant)
+    assert notes_of(text) == ""
+
+
 def test_a_newline_never_multiplies():
     with pytest.raises(matdiff.ParseError, match="definitions"):
         matdiff.parse("Wx + b\nσ(h)\nyᵀh")

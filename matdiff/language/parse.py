@@ -191,6 +191,7 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
     from lark import v_args
 
     grouped: set[int] = set()
+    bracketed: set[int] = set()   # f(…), (…) and ‖…‖: a factor with its own brackets
 
     def chain_of(e):
         """Juxtaposed factors join one chain; a parenthesised product stays one factor."""
@@ -225,6 +226,7 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
 
         def group(self, meta, inner):
             grouped.add(id(inner))
+            bracketed.add(id(inner))
             return inner
 
         def add(self, meta, left, _op, right):
@@ -264,6 +266,11 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
             return _postfix(base, str(op), _span(meta))
 
         def call(self, meta, token, *args):
+            out = self._call(meta, token, *args)
+            bracketed.add(id(out))
+            return out
+
+        def _call(self, meta, token, *args):
             fname = str(token)
             if canonical_name(fname) in declared:   # a declared σ multiplies
                 symbol = Symbol(canonical_name(fname), span=(token.start_pos, token.end_pos))
@@ -274,6 +281,11 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
             return self._apply(fname, args[0], _span(meta))
 
         def prefix_call(self, meta, fname, arg):
+            if type(arg) is Mul and id(arg) not in grouped and id(arg.factors[0]) in bracketed:
+                # log det(X) aᵀx: the bracketed call is the argument, the rest multiplies
+                first = self._apply(str(fname), arg.factors[0], _join_spans(
+                    (fname.start_pos, fname.end_pos), arg.factors[0].span))
+                return Mul((first, *arg.factors[1:]), span=_span(meta))
             if type(arg) is Mul and id(arg) not in grouped and len(arg.factors) > 1:
                 inner = source[fname.end_pos:meta.end_pos].strip()
                 notes.append(f"'{source[meta.start_pos:meta.end_pos].strip()}': {fname} "
@@ -289,7 +301,9 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
 
         def norm(self, meta, _open, arg, _close, sub=None):
             kind = None if sub is None else ("2" if "2" in sub or "₂" in sub else "F")
-            return Norm(arg, kind, span=_span(meta))
+            out = Norm(arg, kind, span=_span(meta))
+            bracketed.add(id(out))
+            return out
 
     return ToExpr()
 
@@ -332,6 +346,10 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset(),
     if not text.strip():
         raise ParseError("empty expression: nothing to read", text, (0, max(1, len(text))))
     source = text
+    private = re.search("[\uE000-\uE003]", text)
+    if private:   # the marks this module uses internally
+        raise ParseError(f"unexpected character {private.group()!r}", text,
+                         (private.start(), private.end()))
     text = normalize(text)
     try:
         check_lines(source)
@@ -362,6 +380,10 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset(),
         if isinstance(e.orig_exc, MatdiffError):
             raise e.orig_exc from None
         raise
+
+
+def _join_spans(a, b):
+    return (a[0], b[1]) if a and b else a or b
 
 
 def _first(a: ParseError | None, b: ParseError) -> ParseError:
