@@ -379,7 +379,10 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> 
         _variable(wrt2) in first.symbols else None
     if wrt2 is not None and second is None:
         second = diff(expr, wrt2, shapes=shapes, symmetric=symmetric).wrt
-    return Hessian(first.expr, first, second or first.wrt, layout)
+    h = Hessian(first.expr, first, second or first.wrt, layout)
+    if wrt2 is not None:
+        h.notes += [n for n in absent_variable(second.name, first.expr) if n not in h.notes]
+    return h
 
 
 def oracle(method: str):

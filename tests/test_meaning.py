@@ -103,6 +103,8 @@ def test_a_misspelled_keyword_in_let_is_an_error_with_a_suggestion():
     # a dimension name is an identifier
     assert matdiff.parse("x", shapes="x: n").shape == ("n", 1)
     assert matdiff.parse("x", shapes="x: vector rows").shape == ("rows", 1)
+    with pytest.raises(matdiff.DeclarationError, match="did you mean 'symmetric'"):
+        matdiff.parse("X", shapes="X: matrix symetric")
 
 
 def test_a_variable_that_does_not_occur_names_the_nearest():
@@ -196,6 +198,11 @@ def test_cli_prints_notes_on_stderr_and_json_carries_them(capsys):
     code = main(["diff", "tr XᵀAX", "--wrt", "X", "--json"])
     out, _ = capsys.readouterr()
     assert any("whole product" in n for n in json.loads(out)["notes"])
+
+
+def test_mixed_hessian_by_an_absent_variable_says_so():
+    h = matdiff.hessian("xᵀAx", "x", "a")
+    assert any("a does not occur" in n and "A" in n for n in h.notes)
 
 
 def test_hessian_keeps_the_notes():

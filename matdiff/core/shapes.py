@@ -3,7 +3,9 @@
 Default shapes: a lowercase Latin name is a column vector, an uppercase Latin name a
 matrix, a lowercase Greek name a scalar, an uppercase Greek name (Σ, Λ) a matrix.  Every
 dimension is symbolic and inferred by unification (``x'Ax`` ⇒ A is n×n).  Declarations
-override the defaults.
+override the defaults.  Defaults are guesses, revised before any broadcasting: μ in
+``x − μ`` becomes a vector, λ in ``Σ + λ`` becomes λI; every guess that decides the
+meaning is written to the notes.
 
 :func:`infer` turns a surface tree into a typed tree (every Symbol has a shape; surface
 nodes Diag and Div are resolved; products are grouped so that scalar-valued sub-products
@@ -134,9 +136,9 @@ def _check_keywords(spec: str, words: list[str]) -> None:
     for i, word in enumerate(words):
         if word in _KEYWORDS or re.fullmatch(r"\d+|,|[×x*]", word):
             continue
-        if i > 0 and words[i - 1] in ("vector", "matrix", "row", "symmetric", "square"):
-            continue
-        close = difflib.get_close_matches(word.lower(), _KEYWORDS, n=1, cutoff=0.75)
+        after_kind = i > 0 and words[i - 1] in _KEYWORDS
+        keywords = [k for k in _KEYWORDS if not (after_kind and k == "row")]  # vector rows
+        close = difflib.get_close_matches(word.lower(), keywords, n=1, cutoff=0.75)
         if close and len(word) >= 4:
             raise DeclarationError(f"cannot read the shape {spec!r}: {word!r} is not a "
                                    f"keyword; did you mean {close[0]!r}?")
