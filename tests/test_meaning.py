@@ -70,6 +70,13 @@ def test_mu_is_the_mean_vector():
     assert d.kind == "gradient" and d.shape == d.wrt.shape[:1]
 
 
+def test_mu_transposed_next_to_a_row_is_a_vector():
+    e = matdiff.parse("(xᵀ − μᵀ)A(x − μ)")
+    assert e.shape == ()
+    assert same_value(e, "(x − μ)ᵀA(x − μ)", shapes={"μ": "vector"})
+    checked("(xᵀ − μᵀ)A(x − μ)", "μ")
+
+
 def test_a_declared_scalar_mu_broadcasts_with_a_note():
     e = matdiff.parse("x − μ", shapes={"μ": "scalar"})
     assert "added to every entry" in " ".join(e.notes)

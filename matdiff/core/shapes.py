@@ -395,12 +395,12 @@ class _Inference:
 
         μ in x − μ (a scalar only by its letter) becomes a vector like x; λ in Σ + λ
         becomes λI; a number broadcasts silently; any other scalar broadcasts with a note."""
-        lone = _lone_symbol(src)
+        lone, flipped = _lone_symbol(src)
         vector = self.u.find(shape[1]) == 1 or self.u.find(shape[0]) == 1
         where, what = self.named(whole), self.named(other)
-        if lone is not None and self.guessed_scalar(lone.name):
+        if lone is not None and self.guessed_scalar(lone.name) and (vector or not flipped):
             if vector:
-                kind = "vector" if self.u.find(shape[1]) == 1 else "row"
+                kind = "vector" if (self.u.find(shape[1]) == 1) != flipped else "row"
                 self.wanted[lone.name] = (kind, (
                     f"{where}: {lone.name} is read as a {kind} like {what} (its letter "
                     f"only suggests a scalar); declare '{lone.name}: scalar' to add it to "
@@ -600,12 +600,15 @@ _ENTRYWISE = (Add, Func, Hadamard, ElemDiv, Power, Mul, Sum)
 _REVISED = {"vector": (None, 1), "row": (1, None)}
 
 
-def _lone_symbol(e: Expr) -> Symbol | None:
-    """The symbol of a term that is a symbol times numbers (μ, −μ, 2μ), else None."""
+def _lone_symbol(e: Expr) -> tuple[Symbol | None, bool]:
+    """The symbol of a term that is a symbol times numbers (μ, −μ, 2μ, μᵀ), else None;
+    and whether it is transposed."""
     if type(e) is Mul:
         rest = [f for f in e.factors if not isinstance(f, Const)]
         e = rest[0] if len(rest) == 1 else None
-    return e if isinstance(e, Symbol) else None
+    flipped = isinstance(e, Transpose)
+    e = e.arg if flipped else e
+    return (e, flipped) if isinstance(e, Symbol) else (None, False)
 
 
 def _default_shape(name: str) -> tuple:
