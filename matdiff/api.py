@@ -251,7 +251,8 @@ def symmetric_gradient(g: Expr) -> Expr:
     return add(g, transpose(g), neg(hadamard(g, Identity(g.shape[0]))))
 
 
-def _typed(expr, shapes, symmetric, extra=()) -> tuple[Expr, dict[str, Symbol], str | None]:
+def _typed(expr, shapes, symmetric, extra=(), syntax="matdiff") -> tuple[Expr, dict[str, Symbol],
+                                                                      str | None]:
     if isinstance(expr, Expr):
         own = symbols_of(expr)
         missing = [n for n in extra if n not in own]
@@ -264,14 +265,15 @@ def _typed(expr, shapes, symmetric, extra=()) -> tuple[Expr, dict[str, Symbol], 
         raise MatdiffError(f"expected an expression (str or Expr), got {type(expr).__name__}")
     decls = declarations(shapes, symmetric)
     with deep_recursion():
-        surface = parse_surface(expr, frozenset(decls))
+        surface = parse_surface(expr, frozenset(decls), syntax)
         typed, symbols = infer(surface, decls, expr, extra)
     return typed, symbols, expr
 
 
-def parse(text, shapes=None, symmetric=()) -> Expr:
-    """Read an expression and infer every shape: a typed tree, exactly as written."""
-    return _typed(text, shapes, symmetric)[0]
+def parse(text, shapes=None, symmetric=(), syntax="matdiff") -> Expr:
+    """Read an expression and infer every shape: a typed tree, exactly as written.
+    ``syntax``: 'matdiff' (default), 'matrixcalculus' or 'sympy' (see the README)."""
+    return _typed(text, shapes, symmetric, syntax=syntax)[0]
 
 
 def _variable(wrt) -> str:
@@ -292,7 +294,7 @@ def _options(layout, convention):
 
 
 def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
-         convention="unconstrained") -> Derivative:
+         convention="unconstrained", syntax="matdiff") -> Derivative:
     """∂expr/∂wrt for an expression of any shape.
 
     A scalar expression gives the gradient (denominator layout by default: shaped like
@@ -302,7 +304,7 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
     """
     _options(layout, convention)
     name = _variable(wrt)
-    typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
+    typed, symbols, source = _typed(expr, shapes, symmetric, (name,), syntax)
     x = symbols[name]
     with deep_recursion():
         defined(typed, source)
@@ -321,14 +323,15 @@ def defined(e: Expr, source: str | None = None) -> None:
         raise DomainError(err.message, source, e.span) from None
 
 
-def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> Hessian:
+def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None,
+            syntax="matdiff") -> Hessian:
     """∂²f/∂x∂y for a scalar f: the derivative of the gradient ∇ₓf by y (default y = x).
 
     For vectors it is a matrix (H_ij = ∂²f/∂xᵢ∂yⱼ); for a matrix variable a rank-4 tensor
     with its Kronecker form (∇² tr(XᵀAX) = I ⊗ (A + Aᵀ)).
     """
     _options(layout, "unconstrained")
-    first = diff(expr, wrt, shapes=shapes, symmetric=symmetric)
+    first = diff(expr, wrt, shapes=shapes, symmetric=symmetric, syntax=syntax)
     if first.kind != "gradient":
         raise NoRuleError(f"a Hessian needs a scalar-valued expression; "
                           f"{to_pretty(first.expr)} is {shape_text(first.expr.shape)}",
@@ -336,7 +339,7 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> 
     second = first.symbols[_variable(wrt2)] if wrt2 is not None and \
         _variable(wrt2) in first.symbols else None
     if wrt2 is not None and second is None:
-        second = diff(expr, wrt2, shapes=shapes, symmetric=symmetric).wrt
+        second = diff(expr, wrt2, shapes=shapes, symmetric=symmetric, syntax=syntax).wrt
     return Hessian(first.expr, first, second or first.wrt, layout)
 
 
@@ -349,7 +352,7 @@ def oracle(method: str):
 
 
 def verify(expr, wrt=None, gradient=None, *, shapes=None, symmetric=(), method="sympy",
-           seed=0, sizes=None):
+           seed=0, sizes=None, syntax="matdiff"):
     """Check a gradient numerically against elementwise sympy derivatives (or central
     differences with ``method='central'``).
 
@@ -363,7 +366,7 @@ def verify(expr, wrt=None, gradient=None, *, shapes=None, symmetric=(), method="
     if gradient is None:
         return diff(expr, wrt, shapes=shapes, symmetric=symmetric).verify(method, seed, sizes)
     name = _variable(wrt)
-    typed, symbols, _ = _typed(expr, shapes, symmetric, (name,))
+    typed, symbols, _ = _typed(expr, shapes, symmetric, (name,), syntax)
     claimed = parse_like(gradient, symbols)
     return oracle(method)(typed, symbols[name], claimed, seed=seed, sizes=sizes)
 

@@ -90,6 +90,9 @@ def _options(p):
 def _declarations(p):
     p.add_argument("--let", default="", metavar="DECLS",
                    help="declarations, e.g. 'c: scalar; A: m×n; W: symmetric'")
+    p.add_argument("--syntax", choices=("matdiff", "matrixcalculus", "sympy"),
+                   default="matdiff", help="the input's dialect: matdiff (notes: AB = A·B, "
+                   "default), matrixcalculus (matrixcalculus.org) or sympy (SymPy's printing)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,14 +111,14 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_diff(args) -> int:
     from .api import diff
     d = diff(args.expr, args.wrt, shapes=args.let, layout=args.layout,
-             convention=args.convention)
+             convention=args.convention, syntax=args.syntax)
     return show(d, args)
 
 
 def cmd_hessian(args) -> int:
     from .api import hessian
-    return show(hessian(args.expr, args.wrt, args.wrt2, shapes=args.let, layout=args.layout),
-                args)
+    return show(hessian(args.expr, args.wrt, args.wrt2, shapes=args.let, layout=args.layout,
+                        syntax=args.syntax), args)
 
 
 def show(d, args) -> int:
@@ -205,7 +208,7 @@ def _paren(text: str) -> str:
 def cmd_shapes(args) -> int:
     from .api import _typed
     from .language.render import shape_text, to_pretty
-    typed, symbols, _ = _typed(args.expr, args.let, ())
+    typed, symbols, _ = _typed(args.expr, args.let, (), syntax=args.syntax)
     for name, sym in symbols.items():
         extra = " (symmetric)" if sym.symmetric else ""
         print(f"{to_pretty(sym)}: {shape_text(sym.shape)}{extra}")

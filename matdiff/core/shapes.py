@@ -508,13 +508,14 @@ class _Inference:
 
     def _scalar_by_default(self, e: Expr) -> None:
         """An undeclared name first met as a base or exponent of a symbolic power (a^b,
-        x.^p, a^(b+1)) is a scalar: a power makes sense only with a scalar there.  Only
-        names in plain arithmetic (+ − · / of names and numbers) are taken so."""
+        x.^p, a^(b+1)) is a scalar, not a vector: a power makes sense only with a scalar
+        there.  Only lowercase names in plain arithmetic (+ − · / of names and numbers) are
+        taken so; a matrix name stays a matrix (and X^b is an error)."""
         if isinstance(e, (Add, Mul, Div)):
             for k in e.children():
                 self._scalar_by_default(k)
         if isinstance(e, Symbol) and e.name not in self.decls and \
-                e.name not in self.symbol_shapes:
+                e.name not in self.symbol_shapes and _default_shape(e.name) == (None, 1):
             self.symbol_shapes[e.name] = ()
             self.order.append(e.name)
 

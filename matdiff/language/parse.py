@@ -121,6 +121,10 @@ def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionErro
         close = difflib.get_close_matches(word.lower(), FUNCTION_NAMES, n=1, cutoff=0.6)
         if word.isupper():   # BSB(x) is a product
             continue
+        if word in DIALECT_FUNCTIONS["sympy"]:
+            return UnknownFunctionError(f"{word}(…) is SymPy's syntax: read it with "
+                                        f"syntax='sympy' (--syntax sympy)", text,
+                                        (m.start(1), m.end(1)))
         if close or (word.islower() and len(word) >= 3):
             hint = f"; did you mean '{close[0]}'?" if close else \
                 f"; known functions: {', '.join(FUNCTION_NAMES)}"
@@ -211,19 +215,28 @@ def _make_transformer(source: str, declared: frozenset[str], syntax: str = "matd
         def ones_sub(self, meta, token):   # 1_n: the ones vector
             return Ones(None, span=_span(meta))
 
+        def _on_last(self, meta, base, build):
+            """A power binds to the last letter of a run: ba^b = b·a^b, like AXXᵀ."""
+            if type(base) is Mul and id(base) not in grouped:
+                last = base.factors[-1]
+                span = (last.span[0], meta.end_pos) if last.span else _span(meta)
+                return Mul(base.factors[:-1] + (build(last, span),), span=_span(meta))
+            return build(base, _span(meta))
+
         def epow(self, meta, base, _op, exponent):
             """x.^p, X^∘p: entrywise power by a scalar exponent."""
-            return ElemPower(base, exponent, span=_span(meta))
+            return self._on_last(meta, base, lambda b, span: ElemPower(b, exponent, span=span))
 
         def caret(self, meta, base, _op, exponent):
             """a^b, X**k: a number exponent is the usual power (k = −1 the inverse); a
             symbolic one is a power of scalars (checked once shapes are known)."""
             k = const_value(exponent)
-            if k is None:   # shape inference checks that the base is a scalar
-                return Power(base, exponent, span=_span(meta))
-            if k == -1:
-                return Inverse(base, span=_span(meta))
-            return Power(base, k, span=_span(meta))
+
+            def build(b, span):
+                if k is None:   # shape inference checks that the base is a scalar
+                    return Power(b, exponent, span=span)
+                return Inverse(b, span=span) if k == -1 else Power(b, k, span=span)
+            return self._on_last(meta, base, build)
 
         def number(self, meta, token):
             return Const(_number(str(token), source, _span(meta)), span=_span(meta))
@@ -340,7 +353,7 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset(),
         raise ParseError("empty expression: nothing to read", text, (0, max(1, len(text))))
     check_brackets(text)
     marked = mark_norm_bars(text)
-    unknown = unknown_function(marked, declared)
+    unknown = unknown_function(marked, declared | frozenset(DIALECT_FUNCTIONS[syntax]))
     try:
         tree = _lark(syntax).parse(marked)
     except UnexpectedCharacters as e:
