@@ -7,6 +7,7 @@ from .core.errors import DeclarationError, MatdiffError, NoRuleError
 from .core.names import canonical_name, is_valid_name
 from .core.nodes import Expr, Symbol, deep_recursion, symbols_of
 from .core.shapes import declarations, infer, numpy_shape
+from .language.dialects import dialect_declarations
 from .language.parse import parse_surface
 from .language.render import shape_text, to_latex, to_pretty, to_text
 
@@ -266,6 +267,7 @@ def _typed(expr, shapes, symmetric, extra=(), syntax="matdiff") -> tuple[Expr, d
     decls = declarations(shapes, symmetric)
     with deep_recursion():
         surface = parse_surface(expr, frozenset(decls), syntax)
+        decls = dialect_declarations(symbols_of(surface), decls, syntax)
         typed, symbols = infer(surface, decls, expr, extra)
     return typed, symbols, expr
 

@@ -6,8 +6,9 @@ matrixcalculus.org and SymPy write every product with ``*`` and read ``AB`` as o
 
 * ``"matdiff"`` — the notes' syntax (the default).
 * ``"matrixcalculus"`` — matrixcalculus.org: every identifier is one name (``xy``,
-  ``beta2``), ``*`` for products, ``'`` transpose, ``.*`` ``./`` entrywise, ``.^`` entrywise
-  power, ``norm1``, ``norm2``, ``vector(1)``, ``matrix(1)``, ``eye``, ``inv``, ``det``, ``tr``.
+  ``beta2``), a…g are scalars (h…z vectors, A…Z matrices, its documented defaults),
+  ``*`` for products, ``'`` transpose, ``.*`` ``./`` entrywise, ``.^`` entrywise power,
+  ``norm1``, ``norm2``, ``vector(1)``, ``matrix(1)``, ``eye``, ``inv``, ``det``, ``tr``.
 * ``"sympy"`` — SymPy's printed matrix expressions: identifiers are names, ``X.T``,
   ``X**k`` (``X**(-1)`` the inverse), ``Trace(X)``, ``Determinant(X)``, ``Inverse(X)``,
   ``Transpose(X)``, ``HadamardProduct(A, B)``, ``MatPow(X, k)``, ``Identity(n)``.
@@ -104,6 +105,16 @@ def dialect_names(text: str, syntax: str) -> frozenset[str]:
     words = set(_WORD.findall(text)) - set(FUNCTIONS) - set(SPECIAL_FUNCTIONS) - \
         set(GREEK) - set(CONSTANT_WORDS) - set(DIALECT_FUNCTIONS[syntax]) - {"T"}
     return frozenset(w for w in words if len(w) > 1)
+
+
+def dialect_declarations(names, decls: dict, syntax: str) -> dict:
+    """matrixcalculus.org's default shapes: a, b, …, g are scalars (h, …, z vectors and
+    A, …, Z matrices, as in matdiff).  Declarations given by the user win."""
+    if syntax != "matrixcalculus":
+        return decls
+    from ..core.shapes import Decl
+    scalars = {n: Decl(()) for n in names if n[:1] in "abcdefg" and n not in decls}
+    return {**decls, **scalars}
 
 
 def grammar_for(grammar: str, syntax: str) -> str:

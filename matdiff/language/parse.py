@@ -304,8 +304,8 @@ def _make_transformer(source: str, declared: frozenset[str], syntax: str = "matd
             arg = args[0]
             if fname == "norm1":
                 return Sum(Func("abs", arg, span=span), span=span)
-            if fname == "norm2":
-                return Norm(arg, None, span=span)
+            if fname == "norm2":   # Euclidean of a vector, Frobenius of a matrix
+                return Norm(arg, "F", span=span)
             if fname in ("vector", "matrix"):
                 c = const_value(arg)
                 if c is None:
