@@ -171,6 +171,11 @@ def _one_minus(u: Expr) -> Expr:
     return add(ONE, neg(u))
 
 
+def _squared(u: Expr) -> Expr:
+    """u^∘2 entrywise (u² for a scalar)."""
+    return elempower(u, Const(Fraction(2)))
+
+
 DERIVATIVE = {   # f'(u) for elementwise f, given u and f(u)
     "exp": lambda u, fu: fu,
     "log": lambda u, fu: elemdiv(ONE, u),
@@ -179,10 +184,10 @@ DERIVATIVE = {   # f'(u) for elementwise f, given u and f(u)
     "tanh": lambda u, fu: _one_minus(hadamard(fu, fu)),
     "sigmoid": lambda u, fu: hadamard(fu, _one_minus(fu)),
     "sqrt": lambda u, fu: elemdiv(ONE, mul(Const(Fraction(2)), fu)),
-    "tan": lambda u, fu: add(ONE, hadamard(fu, fu)),
-    "arcsin": lambda u, fu: elemdiv(ONE, func("sqrt", _one_minus(hadamard(u, u)))),
-    "arccos": lambda u, fu: neg(elemdiv(ONE, func("sqrt", _one_minus(hadamard(u, u))))),
-    "arctan": lambda u, fu: elemdiv(ONE, add(ONE, hadamard(u, u))),
+    "tan": lambda u, fu: add(ONE, _squared(fu)),
+    "arcsin": lambda u, fu: elemdiv(ONE, func("sqrt", _one_minus(_squared(u)))),
+    "arccos": lambda u, fu: neg(elemdiv(ONE, func("sqrt", _one_minus(_squared(u))))),
+    "arctan": lambda u, fu: elemdiv(ONE, add(ONE, _squared(u))),
     "softplus": lambda u, fu: func("sigmoid", u),
     # not differentiable at 0: the derivative used there is the right-hand one for relu
     # (step(0) = 0 is the convention of PyTorch and JAX), sign(0) = 0 for abs
