@@ -48,6 +48,8 @@ CASES = [   # (id, expression, variable, declarations)
     ("softmax-cols", "sum(A ⊙ softmax_cols(X))", "X", ""),
     ("softmax-rows-explicit", "sum(A ⊙ softmax_rows(X))", "X", ""),
     ("logsumexp-rows", "aᵀlogsumexp(X)", "X", ""),
+    ("softmax-rows-of-a-column", "aᵀsoftmax_rows(x) + aᵀx", "x", ""),
+    ("softmax-row-vector", "softmax(xᵀ)a", "x", ""),
     ("logsumexp-cols", "logsumexp_cols(X) a", "X", ""),
     ("ones-word", "onesᵀx + 𝟏ᵀx", "x", ""),
     ("ones-subscript", "1_nᵀ(x ⊙ x)", "x", ""),
@@ -152,3 +154,23 @@ def test_entrywise_power_prints_in_every_style():
     e = matdiff.parse("X.^α")
     from matdiff.language.render import to_latex, to_pretty, to_text
     assert (to_text(e), to_pretty(e), to_latex(e)) == ("X.^alpha", "X^∘α", "X^{\\circ \\alpha}")
+
+
+HESSIANS = [("sum(softplus(x))", "x"), ("aᵀlogsumexp(X)", "X"), ("a^b", "b"),
+            ("sum(x.^3)", "x"), ("sum(softmax(X) ⊙ A)", "X"), ("sum(arctan(Ax))", "x")]
+
+
+@pytest.mark.parametrize("expr, wrt", HESSIANS, ids=[h[0] for h in HESSIANS])
+def test_second_derivatives_of_the_new_functions_verify(expr, wrt):
+    h = matdiff.hessian(expr, wrt)
+    assert h.verify().ok and h.verify(method="central").ok
+
+
+def test_jacobian_of_row_softmax_verifies():
+    d = matdiff.diff("softmax(X)", "X")
+    assert d.rank == 4 and d.verify().ok and d.verify(method="central").ok
+
+
+def test_latex_names_the_row_axis_when_it_is_not_the_default():
+    d = matdiff.diff("aᵀsoftmax_rows(x)", "x")
+    assert "\\operatorname{softmax\\_rows}" in d.latex()

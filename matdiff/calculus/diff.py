@@ -256,7 +256,8 @@ def _(e: ElemPower, x, d):
 
 
 def _ones_column(n) -> Expr:
-    return Ones((n, 1))
+    """𝟏 of length n (the number 1 when n = 1: rows of a single entry)."""
+    return ONE if n == 1 else Ones((n, 1))
 
 
 @_d.register

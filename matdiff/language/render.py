@@ -282,10 +282,15 @@ class Printer:
         return self.call("logsumexp", e.arg)
 
     def _SoftmaxRows(self, e):   # of a matrix softmax reads row-wise; of a column, say so
-        return self.call("softmax" if e.arg.shape[1] != 1 else "softmax_rows", e.arg)
+        return self._rows("softmax", e)
 
     def _LogSumExpRows(self, e):
-        return self.call("logsumexp" if e.arg.shape[1] != 1 else "logsumexp_rows", e.arg)
+        return self._rows("logsumexp", e)
+
+    def _rows(self, name, e):
+        if e.arg.shape[1] != 1:
+            return self.call(name, e.arg)
+        return self.call(name + "_rows", e.arg, "\\operatorname{%s\\_rows}" % name)
 
     def _ElemPower(self, e):
         """a^b of scalars; X.^p (text), X^∘p (Unicode), X^{∘p} (LaTeX) entrywise."""
