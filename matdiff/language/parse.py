@@ -39,17 +39,16 @@ from ..core.nodes import (
     Hadamard,
     Identity,
     Inverse,
+    LogSumExpRows,
     Mul,
     Norm,
     Ones,
     Power,
-    LogSumExpRows,
     SoftmaxRows,
     Sum,
     Symbol,
     Transpose,
 )
-
 from .dialects import (
     DIALECT_FUNCTIONS,
     check_syntax,
