@@ -511,7 +511,7 @@ class _Inference:
         x.^p, a^(b+1)) is a scalar, not a vector: a power makes sense only with a scalar
         there.  Only lowercase names in plain arithmetic (+ − · / of names and numbers) are
         taken so; a matrix name stays a matrix (and X^b is an error)."""
-        if isinstance(e, (Add, Mul, Div)):
+        if isinstance(e, (Add, Mul, Div)) and _plain_arithmetic(e):
             for k in e.children():
                 self._scalar_by_default(k)
         if isinstance(e, Symbol) and e.name not in self.decls and \
@@ -578,6 +578,13 @@ class _Inference:
             return out
 
         return rebuild(e)
+
+
+def _plain_arithmetic(e: Expr) -> bool:
+    """+ − · / of names and numbers only (b + 1, bc, b/2), not a matrix product (zᵀBx)."""
+    if isinstance(e, (Symbol, Const)):
+        return True
+    return isinstance(e, (Add, Mul, Div)) and all(_plain_arithmetic(k) for k in e.children())
 
 
 def _join(nodes):
