@@ -7,6 +7,7 @@ from .core.errors import DeclarationError, MatdiffError, NoRuleError, ShapeError
 from .core.names import canonical_name, is_valid_name
 from .core.nodes import Expr, Symbol, deep_recursion, symbols_of
 from .core.shapes import declarations, infer, numpy_shape
+from .language.dialects import dialect_declarations
 from .language.parse import normalize, parse_surface, product_calls
 from .language.render import shape_text, to_latex, to_pretty, to_text
 
@@ -253,7 +254,8 @@ def symmetric_gradient(g: Expr) -> Expr:
     return add(g, transpose(g), neg(hadamard(g, Identity(g.shape[0]))))
 
 
-def _typed(expr, shapes, symmetric, extra=()) -> tuple[Expr, dict[str, Symbol], str | None]:
+def _typed(expr, shapes, symmetric, extra=(), syntax="matdiff") -> tuple[Expr, dict[str, Symbol],
+                                                                      str | None]:
     """The typed tree, its symbols and the source text; the tree's ``notes`` list the
     guesses that decided the reading."""
     if isinstance(expr, Expr):
@@ -269,7 +271,8 @@ def _typed(expr, shapes, symmetric, extra=()) -> tuple[Expr, dict[str, Symbol], 
     decls = declarations(shapes, symmetric)
     notes: list[str] = []
     with deep_recursion():
-        surface = parse_surface(expr, frozenset(decls), notes)
+        surface = parse_surface(expr, frozenset(decls), notes, syntax)
+        decls = dialect_declarations(symbols_of(surface), decls, syntax)
         try:
             typed, symbols = infer(surface, decls, expr, extra, notes)
         except ShapeError as err:
@@ -289,13 +292,14 @@ def _function_hint(err: ShapeError, source: str, declared: frozenset[str]) -> Sh
     return err
 
 
-def parse(text, shapes=None, symmetric=()) -> Expr:
+def parse(text, shapes=None, symmetric=(), syntax="matdiff") -> Expr:
     """Read an expression and infer every shape: a typed tree, exactly as written.
 
     ``parse(...).notes`` lists every guess that decided the reading (a default shape, a
     broadcast, a name before '(' read as a product, the scope of tr/log/det without
-    brackets, an entrywise power inside sum)."""
-    return _typed(text, shapes, symmetric)[0]
+    brackets, an entrywise power inside sum).
+    ``syntax``: 'matdiff' (default), 'matrixcalculus' or 'sympy' (see the README)."""
+    return _typed(text, shapes, symmetric, syntax=syntax)[0]
 
 
 def _variable(wrt) -> str:
@@ -316,7 +320,7 @@ def _options(layout, convention):
 
 
 def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
-         convention="unconstrained") -> Derivative:
+         convention="unconstrained", syntax="matdiff") -> Derivative:
     """∂expr/∂wrt for an expression of any shape.
 
     A scalar expression gives the gradient (denominator layout by default: shaped like
@@ -326,7 +330,7 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
     """
     _options(layout, convention)
     name = _variable(wrt)
-    typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
+    typed, symbols, source = _typed(expr, shapes, symmetric, (name,), syntax)
     x = symbols[name]
     notes = list(typed.notes) + absent_variable(name, typed)
     with deep_recursion():
@@ -363,14 +367,15 @@ def defined(e: Expr, source: str | None = None) -> None:
         raise DomainError(err.message, source, e.span) from None
 
 
-def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> Hessian:
+def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None,
+            syntax="matdiff") -> Hessian:
     """∂²f/∂x∂y for a scalar f: the derivative of the gradient ∇ₓf by y (default y = x).
 
     For vectors it is a matrix (H_ij = ∂²f/∂xᵢ∂yⱼ); for a matrix variable a rank-4 tensor
     with its Kronecker form (∇² tr(XᵀAX) = I ⊗ (A + Aᵀ)).
     """
     _options(layout, "unconstrained")
-    first = diff(expr, wrt, shapes=shapes, symmetric=symmetric)
+    first = diff(expr, wrt, shapes=shapes, symmetric=symmetric, syntax=syntax)
     if first.kind != "gradient":
         raise NoRuleError(f"a Hessian needs a scalar-valued expression; "
                           f"{to_pretty(first.expr)} is {shape_text(first.expr.shape)}",
@@ -378,7 +383,7 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> 
     second = first.symbols[_variable(wrt2)] if wrt2 is not None and \
         _variable(wrt2) in first.symbols else None
     if wrt2 is not None and second is None:
-        second = diff(expr, wrt2, shapes=shapes, symmetric=symmetric).wrt
+        second = diff(expr, wrt2, shapes=shapes, symmetric=symmetric, syntax=syntax).wrt
     h = Hessian(first.expr, first, second or first.wrt, layout)
     if wrt2 is not None:
         h.notes += [n for n in absent_variable(second.name, first.expr) if n not in h.notes]
@@ -394,7 +399,7 @@ def oracle(method: str):
 
 
 def verify(expr, wrt=None, gradient=None, *, shapes=None, symmetric=(), method="sympy",
-           seed=0, sizes=None):
+           seed=0, sizes=None, syntax="matdiff"):
     """Check a gradient numerically against elementwise sympy derivatives (or central
     differences with ``method='central'``).
 
@@ -408,7 +413,7 @@ def verify(expr, wrt=None, gradient=None, *, shapes=None, symmetric=(), method="
     if gradient is None:
         return diff(expr, wrt, shapes=shapes, symmetric=symmetric).verify(method, seed, sizes)
     name = _variable(wrt)
-    typed, symbols, _ = _typed(expr, shapes, symmetric, (name,))
+    typed, symbols, _ = _typed(expr, shapes, symmetric, (name,), syntax)
     claimed = parse_like(gradient, symbols)
     return oracle(method)(typed, symbols[name], claimed, seed=seed, sizes=sizes)
 

@@ -92,6 +92,9 @@ def _options(p):
 def _declarations(p):
     p.add_argument("--let", default="", metavar="DECLS",
                    help="declarations, e.g. 'c: scalar; A: m×n; W: symmetric'")
+    p.add_argument("--syntax", choices=("matdiff", "matrixcalculus", "sympy"),
+                   default="matdiff", help="the input's dialect: matdiff (notes: AB = A·B, "
+                   "default), matrixcalculus (matrixcalculus.org) or sympy (SymPy's printing)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,14 +123,15 @@ def one_variable(args) -> str:
 def cmd_diff(args) -> int:
     from .api import diff
     d = diff(args.expr, one_variable(args), shapes=args.let, layout=args.layout,
-             convention=args.convention)
+             convention=args.convention, syntax=args.syntax)
     return show(d, args)
 
 
 def cmd_hessian(args) -> int:
     from .api import hessian
     return show(hessian(args.expr, one_variable(args), args.wrt2, shapes=args.let,
-                        layout=args.layout), args)
+                        layout=args.layout,
+                        syntax=args.syntax), args)
 
 
 def print_notes(notes) -> None:
@@ -230,7 +234,7 @@ def _paren(text: str) -> str:
 def cmd_shapes(args) -> int:
     from .api import _typed
     from .language.render import shape_text, to_pretty
-    typed, symbols, _ = _typed(args.expr, args.let, ())
+    typed, symbols, _ = _typed(args.expr, args.let, (), syntax=args.syntax)
     for name, sym in symbols.items():
         extra = " (symmetric)" if sym.symmetric else ""
         print(f"{to_pretty(sym)}: {shape_text(sym.shape)}{extra}")

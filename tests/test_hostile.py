@@ -34,7 +34,7 @@ CATALOGUE = [
     ("tr(A)", "A: 2×3", matdiff.ShapeError, ["tr needs a square matrix", "2×3"]),
     ("inv(x)", "", matdiff.ShapeError, ["inverse needs a square matrix", "×1"]),
     ("logdet(aᵀ)", "", matdiff.ShapeError, ["logdet needs a square matrix", "1×"]),
-    ("softmax(X)", "", matdiff.ShapeError, ["softmax needs a column vector"]),
+    ("softmax(α)", "", matdiff.ShapeError, ["softmax needs a column vector"]),
     ("x / y", "", matdiff.ShapeError, ["divides by a scalar"]),
     ("|x|", "", matdiff.ParseError, ["single '|'"]),
     ("x; import os", "", matdiff.ParseError, ["unexpected character ';'"]),

@@ -23,6 +23,7 @@ from ..core.nodes import (
     Differential,
     DimSize,
     ElemDiv,
+    ElemPower,
     Expr,
     Func,
     Hadamard,
@@ -31,11 +32,13 @@ from ..core.nodes import (
     Kron,
     LogDet,
     LogSumExp,
+    LogSumExpRows,
     Mul,
     Norm,
     Ones,
     Power,
     Softmax,
+    SoftmaxRows,
     Sum,
     Symbol,
     Trace,
@@ -50,6 +53,7 @@ from .simplify import (
     diagmat,
     diagvec,
     elemdiv,
+    elempower,
     func,
     hadamard,
     inverse,
@@ -167,6 +171,11 @@ def _one_minus(u: Expr) -> Expr:
     return add(ONE, neg(u))
 
 
+def _squared(u: Expr) -> Expr:
+    """u^∘2 entrywise (u² for a scalar)."""
+    return elempower(u, Const(Fraction(2)))
+
+
 DERIVATIVE = {   # f'(u) for elementwise f, given u and f(u)
     "exp": lambda u, fu: fu,
     "log": lambda u, fu: elemdiv(ONE, u),
@@ -175,6 +184,17 @@ DERIVATIVE = {   # f'(u) for elementwise f, given u and f(u)
     "tanh": lambda u, fu: _one_minus(hadamard(fu, fu)),
     "sigmoid": lambda u, fu: hadamard(fu, _one_minus(fu)),
     "sqrt": lambda u, fu: elemdiv(ONE, mul(Const(Fraction(2)), fu)),
+    "tan": lambda u, fu: add(ONE, _squared(fu)),
+    "arcsin": lambda u, fu: elemdiv(ONE, func("sqrt", _one_minus(_squared(u)))),
+    "arccos": lambda u, fu: neg(elemdiv(ONE, func("sqrt", _one_minus(_squared(u))))),
+    "arctan": lambda u, fu: elemdiv(ONE, add(ONE, _squared(u))),
+    "softplus": lambda u, fu: func("sigmoid", u),
+    # not differentiable at 0: the derivative used there is the right-hand one for relu
+    # (step(0) = 0 is the convention of PyTorch and JAX), sign(0) = 0 for abs
+    "relu": lambda u, fu: func("step", u),
+    "abs": lambda u, fu: func("sign", u),
+    "sign": lambda u, fu: Zero(u.shape),
+    "step": lambda u, fu: Zero(u.shape),
 }
 
 
@@ -220,6 +240,44 @@ def _(e: Softmax, x, d):
     """d softmax(u) = (diag(s) − ssᵀ) du = s ⊙ du − s (sᵀdu), s = softmax(u)."""
     du = d(e.arg)
     return add(hadamard(e, du), neg(mul(e, mul(transpose(e), du))))
+
+
+@_d.register
+def _(e: ElemPower, x, d):
+    """d(U.^p) = p U.^(p−1) ⊙ dU + (U.^p ⊙ log U) dp."""
+    u, p = e.base, e.exponent
+    du, dp = d(u), d(p)
+    terms = []
+    if not is_zero(du):
+        terms.append(hadamard(mul(p, elempower(u, add(p, Const(Fraction(-1))))), du))
+    if not is_zero(dp):
+        terms.append(mul(hadamard(e, func("log", u)), dp))
+    return add(*terms) if terms else Zero(e.shape)
+
+
+def _ones_column(n) -> Expr:
+    """𝟏 of length n (the number 1 when n = 1: rows of a single entry)."""
+    return ONE if n == 1 else Ones((n, 1))
+
+
+@_d.register
+def _(e: SoftmaxRows, x, d):
+    """Row by row: dS = S ⊙ dX − S ⊙ ((S ⊙ dX) 𝟏 𝟏ᵀ)."""
+    dx = d(e.arg)
+    if is_zero(dx):
+        return Zero(e.shape)
+    ones = _ones_column(e.shape[1])
+    spread = mul(mul(hadamard(e, dx), ones), transpose(ones))
+    return add(hadamard(e, dx), neg(hadamard(e, spread)))
+
+
+@_d.register
+def _(e: LogSumExpRows, x, d):
+    """Row by row: d logsumexp(X) = (softmax(X) ⊙ dX) 𝟏."""
+    dx = d(e.arg)
+    if is_zero(dx):
+        return Zero(e.shape)
+    return mul(hadamard(SoftmaxRows(e.arg), dx), _ones_column(e.arg.shape[1]))
 
 
 @_d.register

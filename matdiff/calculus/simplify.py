@@ -34,6 +34,7 @@ from ..core.nodes import (
     Differential,
     DimSize,
     ElemDiv,
+    ElemPower,
     Expr,
     Func,
     Hadamard,
@@ -42,11 +43,13 @@ from ..core.nodes import (
     Kron,
     LogDet,
     LogSumExp,
+    LogSumExpRows,
     Mul,
     Norm,
     Ones,
     Power,
     Softmax,
+    SoftmaxRows,
     Sum,
     Symbol,
     Trace,
@@ -333,7 +336,8 @@ def func(name: str, arg: Expr) -> Expr:
     if isinstance(arg, Zero) or (isinstance(arg, Const) and arg.value == 0):
         if name == "log":
             raise DomainError("the expression takes the log of zero")
-        if name in ("sin", "tanh", "sqrt"):
+        if name in ("sin", "tanh", "sqrt", "tan", "arcsin", "arctan", "relu", "abs", "sign",
+                    "step"):
             return arg
         one = ONE if arg.shape == () else Ones(arg.shape)
         if name in ("exp", "cos"):
@@ -550,6 +554,18 @@ def logsumexp(e: Expr) -> Expr:
     return func("log", DimSize(e.shape[0])) if is_zero(e) else LogSumExp(e)
 
 
+def elempower(base: Expr, p: Expr) -> Expr:
+    """U.^p: U.^1 = U; a scalar to a number power is a Power; U.^0 = 𝟏."""
+    if isinstance(p, Const):
+        if p.value == 1:
+            return base
+        if p.value == 0:
+            return ONE if base.shape == () else Ones(base.shape)
+        if base.shape == ():
+            return power(base, p.value)
+    return ElemPower(base, p)
+
+
 def kron(a: Expr, b: Expr) -> Expr:
     """A ⊗ B: scalars come out, I ⊗ I = I, 1×1 factors drop."""
     if is_zero(a) or is_zero(b):
@@ -591,6 +607,8 @@ REBUILD = {
     Differential: lambda e, k: e,
     Kron: lambda e, k: kron(*k), Vec: lambda e, k: vec(k[0]),
     Softmax: lambda e, k: softmax(k[0]), LogSumExp: lambda e, k: logsumexp(k[0]),
+    ElemPower: lambda e, k: elempower(*k), SoftmaxRows: lambda e, k: SoftmaxRows(k[0]),
+    LogSumExpRows: lambda e, k: LogSumExpRows(k[0]),
 }
 
 

@@ -21,6 +21,7 @@ from ..core.nodes import (
     Differential,
     DimSize,
     ElemDiv,
+    ElemPower,
     Expr,
     Func,
     Hadamard,
@@ -29,11 +30,13 @@ from ..core.nodes import (
     Kron,
     LogDet,
     LogSumExp,
+    LogSumExpRows,
     Mul,
     Norm,
     Ones,
     Power,
     Softmax,
+    SoftmaxRows,
     Sum,
     Symbol,
     Trace,
@@ -187,7 +190,11 @@ def _squeeze(v):
 
 
 _ELEMENTWISE = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
-                "sqrt": np.sqrt, "sigmoid": lambda u: 1.0 / (1.0 + np.exp(-u))}
+                "sqrt": np.sqrt, "sigmoid": lambda u: 1.0 / (1.0 + np.exp(-u)),
+                "tan": np.tan, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
+                "relu": lambda u: np.maximum(u, 0.0), "abs": np.abs, "sign": np.sign,
+                "step": lambda u: np.heaviside(u, 0.0),
+                "softplus": lambda u: np.logaddexp(0.0, u)}   # log(1 + eᵘ) without overflow
 
 RULES = {
     Symbol: lambda n, k, a, d: a[n.name],
@@ -219,7 +226,22 @@ RULES = {
         k[0] - np.max(k[0]))))),
     Commutation: lambda n, k, a, d: commutation(_dim(n.m, d), _dim(n.n, d)),
     Vec: lambda n, k, a, d: np.asarray(k[0]).reshape(-1, 1, order="F"),
+    ElemPower: lambda n, k, a, d: np.power(k[0], k[1]),
+    SoftmaxRows: lambda n, k, a, d: _softmax_rows(k[0]),
+    LogSumExpRows: lambda n, k, a, d: _logsumexp_rows(k[0]),
 }
+
+
+def _softmax_rows(X: np.ndarray) -> np.ndarray:
+    X = np.atleast_2d(X)
+    e = np.exp(X - np.max(X, axis=1, keepdims=True))   # shifted: no overflow
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def _logsumexp_rows(X: np.ndarray) -> np.ndarray:
+    X = np.atleast_2d(X)
+    top = np.max(X, axis=1, keepdims=True)
+    return top + np.log(np.sum(np.exp(X - top), axis=1, keepdims=True))
 
 
 def _softmax(u: np.ndarray) -> np.ndarray:

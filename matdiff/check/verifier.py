@@ -32,6 +32,7 @@ from ..core.nodes import (
     DiagVec,
     DimSize,
     ElemDiv,
+    ElemPower,
     Expr,
     Func,
     Hadamard,
@@ -40,11 +41,13 @@ from ..core.nodes import (
     Kron,
     LogDet,
     LogSumExp,
+    LogSumExpRows,
     Mul,
     Norm,
     Ones,
     Power,
     Softmax,
+    SoftmaxRows,
     Sum,
     Symbol,
     Trace,
@@ -52,6 +55,7 @@ from ..core.nodes import (
     Vec,
     Zero,
     symbols_of,
+    walk,
 )
 from ..core.shapes import numpy_shape
 from .evaluate import evaluate
@@ -177,6 +181,9 @@ def check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr | None = None, *, seed
     entries = {v.name: _entry_symbols(v, s) for v, s in zip(variables, shapes)}
     for attempt in range(attempts):
         point = random_point(symbols, sizes, seed + attempt)
+        if kinks_near(exprs, {n: _user(v, symbols[n].shape) for n, v in point.items()},
+                      sizes, symbols):
+            continue
         env = {name: _sympy_value(point[name]) for name in symbols if name not in entries}
         env.update(entries)
         F = to_sympy(f, env, sizes)
@@ -327,6 +334,8 @@ def _central(f, wrt, symbols, sizes, seed, h, rtol, atol, claimed, gradient, par
     """One central-difference comparison, or None where the values are not finite."""
     point = random_point(symbols, sizes, seed)
     values = {n: _user(v, symbols[n].shape) for n, v in point.items()}
+    if kinks_near([f], values, sizes, symbols):
+        return None
     shape = concrete(wrt.shape, sizes)
     x0 = np.asarray(point[wrt.name], dtype=float)
     f_shape = concrete(f.shape, sizes)
@@ -497,13 +506,20 @@ def _(e: LogDet, env, sizes):
 
 
 _SYMPY_FUNCS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tanh": "tanh",
-                "sqrt": "sqrt"}
+                "sqrt": "sqrt", "tan": "tan", "arcsin": "asin", "arccos": "acos",
+                "arctan": "atan", "abs": "Abs", "sign": "sign"}
+_SYMPY_LAMBDAS = {   # the elementwise functions sympy has under another form
+    "sigmoid": lambda sp: lambda u: 1 / (1 + sp.exp(-u)),
+    "relu": lambda sp: lambda u: sp.Max(0, u),
+    "step": lambda sp: lambda u: sp.Heaviside(u, 0),
+    "softplus": lambda sp: lambda u: sp.log(1 + sp.exp(u)),
+}
 
 
 @to_sympy.register
 def _(e: Func, env, sizes):
     sp = _sp()
-    f = (lambda u: 1 / (1 + sp.exp(-u))) if e.name == "sigmoid" else \
+    f = _SYMPY_LAMBDAS[e.name](sp) if e.name in _SYMPY_LAMBDAS else \
         getattr(sp, _SYMPY_FUNCS[e.name])
     v = to_sympy(e.arg, env, sizes)
     return v.applyfunc(f) if _is_matrix(v) else f(v)
@@ -562,3 +578,47 @@ def _(e: Softmax, env, sizes):
 @to_sympy.register
 def _(e: LogSumExp, env, sizes):
     return _sp().log(sum(_sp().exp(v) for v in to_sympy(e.arg, env, sizes)))
+
+
+@to_sympy.register
+def _(e: ElemPower, env, sizes):
+    p = to_sympy(e.exponent, env, sizes)
+    return _elementwise([to_sympy(e.base, env, sizes), p], lambda b, k: b ** k)
+
+
+@to_sympy.register
+def _(e: SoftmaxRows, env, sizes):
+    X = to_sympy(e.arg, env, sizes)
+    sp = _sp()
+    totals = [sum(sp.exp(X[i, k]) for k in range(X.cols)) for i in range(X.rows)]
+    return sp.Matrix(X.rows, X.cols, lambda i, j: sp.exp(X[i, j]) / totals[i])
+
+
+@to_sympy.register
+def _(e: LogSumExpRows, env, sizes):
+    X = to_sympy(e.arg, env, sizes)
+    sp = _sp()
+    return sp.Matrix([sp.log(sum(sp.exp(X[i, k]) for k in range(X.cols)))
+                      for i in range(X.rows)])
+
+
+# ----- points away from kinks ------------------------------------------------------------
+
+def kinks_near(exprs, values: dict, sizes: dict, symbols: dict,
+               margin: float = 0.05) -> bool:
+    """True when an argument of relu, abs, sign or step is within ``margin`` of 0, or one of
+    arcsin/arccos within ``margin`` of ±1, at this point: derivatives there are one-sided
+    (or infinite), so the verifier draws another point."""
+    from ..core.nodes import KINKED
+    for e in exprs:
+        for node in walk(e):
+            if not isinstance(node, Func):
+                continue
+            edge = 0.0 if node.name in KINKED else 1.0 if node.name in ("arcsin", "arccos") \
+                else None
+            if edge is None:
+                continue
+            u = np.abs(np.asarray(evaluate(node.arg, values, sizes, symbols), dtype=float))
+            if np.any(np.abs(u - edge) < margin) or (edge == 1.0 and np.any(u > 1)):
+                return True
+    return False

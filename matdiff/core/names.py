@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import re
 
-from .nodes import Det, Diag, Inverse, LogDet, LogSumExp, Softmax, Sum, Trace
+from .nodes import (
+    Det,
+    Diag,
+    Inverse,
+    LogDet,
+    LogSoftmax,
+    LogSumExp,
+    Mean,
+    Softmax,
+    Sum,
+    Trace,
+)
 
 GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
@@ -21,8 +32,20 @@ FUNCTIONS = {
     "inv": Inverse, "sum": Sum, "diag": Diag, "softmax": Softmax, "logsumexp": LogSumExp,
     "log": "log", "ln": "log", "exp": "exp", "sin": "sin", "cos": "cos", "tanh": "tanh",
     "sigmoid": "sigmoid", "σ": "sigmoid", "sigma": "sigmoid", "sqrt": "sqrt",
+    # the functions ML uses (entrywise) and their reductions
+    "tan": "tan", "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan",
+    "relu": "relu", "softplus": "softplus", "abs": "abs", "sign": "sign", "step": "step",
+    "mean": Mean, "log_softmax": LogSoftmax,
 }
-FUNCTION_NAMES = sorted(set(FUNCTIONS) - {"Tr", "Det", "σ", "sigma"})
+# Functions read by the parser itself (several arguments, a subscript or a desugaring):
+# max(0, u) = relu(u); norm1(u) = ‖u‖₁ = sum(abs(u)); norm2(u) = ‖u‖; vector(1) = 𝟏;
+# matrix(1) = 𝟏𝟏ᵀ; softmax_rows/_cols and logsumexp_rows/_cols name the axis.
+SPECIAL_FUNCTIONS = ("max", "norm1", "norm2", "vector", "matrix", "softmax_rows",
+                     "softmax_cols", "logsumexp_rows", "logsumexp_cols")
+# Constants written as words (unless declared as symbols): eye = I, ones = 𝟏.
+CONSTANT_WORDS = ("eye", "ones")
+FUNCTION_NAMES = sorted((set(FUNCTIONS) | set(SPECIAL_FUNCTIONS)) -
+                        {"Tr", "Det", "σ", "sigma"})
 
 _SUB_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _UNIT = re.compile(r"([A-Za-zͰ-Ͽ𝟏])([0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?")

@@ -365,6 +365,42 @@ class Vec(Expr):
 
 
 @_node
+class ElemPower(Expr):
+    """U.^p: every entry of U to the scalar power p (an expression: x.^2, x.^α, a^b)."""
+    base: Expr
+    exponent: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class SoftmaxRows(Expr):
+    """softmax of each row of a matrix: S_ij = exp(X_ij) / Σ_k exp(X_ik) (attention)."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class LogSumExpRows(Expr):
+    """logsumexp of each row of an m×n matrix: the m×1 vector log(exp(X) 𝟏)."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Mean(Expr):
+    """Surface-only mean(X): becomes sum(X)/(number of entries) once the shape is known."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class LogSoftmax(Expr):
+    """Surface-only log_softmax(u): becomes u − logsumexp(u) (row-wise for a matrix)."""
+    arg: Expr
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
 class Diag(Expr):
     """Surface-only diag(·): becomes DiagMat or DiagVec once the argument's shape is known."""
     arg: Expr
@@ -379,11 +415,15 @@ class Div(Expr):
     span: tuple[int, int] | None = _SPAN
 
 
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt")
+ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "tan", "arcsin",
+               "arccos", "arctan", "relu", "softplus", "abs", "sign", "step")
+# Not differentiable at 0: relu, abs, sign, step (the verifier samples away from 0).
+KINKED = ("relu", "abs", "sign", "step")
 
 NODES = (Symbol, Const, Identity, Zero, Ones, DimSize, Differential, Add, Mul, Hadamard,
          ElemDiv, Power, Transpose, Inverse, Trace, Det, LogDet, Func, Sum, DiagMat,
-         DiagVec, Norm, Softmax, LogSumExp, Kron, Commutation, Vec)
+         DiagVec, Norm, Softmax, LogSumExp, Kron, Commutation, Vec, ElemPower, SoftmaxRows,
+         LogSumExpRows)
 
 ONE = Const(Fraction(1))
 MINUS_ONE = Const(Fraction(-1))

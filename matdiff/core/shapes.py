@@ -36,6 +36,7 @@ from .nodes import (
     DimSize,
     Div,
     ElemDiv,
+    ElemPower,
     Expr,
     Func,
     Hadamard,
@@ -43,12 +44,16 @@ from .nodes import (
     Inverse,
     Kron,
     LogDet,
+    LogSoftmax,
     LogSumExp,
+    LogSumExpRows,
+    Mean,
     Mul,
     Norm,
     Ones,
     Power,
     Softmax,
+    SoftmaxRows,
     Sum,
     Symbol,
     Trace,
@@ -343,11 +348,11 @@ class _Inference:
         return e, ()
 
     def visit_Identity(self, e):
-        v = Var()
+        v = e.n if isinstance(e.n, int) else Var()   # I₃ is 3×3; I, I_n, eye: inferred
         return Identity(v, span=e.span), (v, v)
 
     def visit_Ones(self, e):
-        shape = (Var(), 1)
+        shape = (Var(), Var()) if e.shape_ == (None, None) else (Var(), 1)   # matrix(1)
         return Ones(shape, span=e.span), shape
 
     def visit_Mul(self, e: Mul):
@@ -442,6 +447,13 @@ class _Inference:
         return Mul((num, inv), span=e.span), a
 
     def visit_Power(self, e: Power):
+        if isinstance(e.exponent, Expr):   # a^b with a symbolic exponent: scalars only
+            self._scalar_by_default(e.base)
+            base, shape = self.visit(e.base)
+            if shape != ():
+                self.error(f"{self.named(e.base)} is {self.u.show(shape)}: a symbolic "
+                           f"power needs a scalar base (write .^ for an entrywise power)", e)
+            return self.visit_ElemPower(ElemPower(e.base, e.exponent, span=e.span))
         entrywise = self.in_sum
         base, shape = self.visit(e.base)
         if shape == ():
@@ -532,13 +544,82 @@ class _Inference:
                        f"{self.u.show(shape)}", e)
         return arg, shape
 
+    def _is_matrix(self, shape) -> bool:
+        """A matrix argument of softmax/logsumexp: its columns are not known to be 1."""
+        return shape != () and self.u.find(shape[1]) != 1
+
     def visit_Softmax(self, e: Softmax):
+        arg, shape = self.visit(e.arg)
+        if self._is_matrix(shape):   # of a matrix: row by row, as attention uses it
+            return SoftmaxRows(arg, span=e.span), shape
         arg, shape = self._vector_arg(e, "softmax")
         return Softmax(arg, span=e.span), shape
 
     def visit_LogSumExp(self, e: LogSumExp):
+        arg, shape = self.visit(e.arg)
+        if self._is_matrix(shape):   # of a matrix: row by row, an m×1 vector
+            return LogSumExpRows(arg, span=e.span), (shape[0], 1)
         arg, _ = self._vector_arg(e, "logsumexp")
         return LogSumExp(arg, span=e.span), ()
+
+    def visit_SoftmaxRows(self, e: SoftmaxRows):
+        arg, shape = self.visit(e.arg)
+        if shape == ():
+            self.error(f"softmax needs a vector or a matrix, but {self.named(e.arg)} is a "
+                       f"scalar", e)
+        return SoftmaxRows(arg, span=e.span), shape
+
+    def visit_LogSumExpRows(self, e: LogSumExpRows):
+        arg, shape = self.visit(e.arg)
+        if shape == ():
+            self.error(f"logsumexp needs a vector or a matrix, but {self.named(e.arg)} is "
+                       f"a scalar", e)
+        return LogSumExpRows(arg, span=e.span), (shape[0], 1)
+
+    def visit_LogSoftmax(self, e: LogSoftmax):
+        """log_softmax(u) = u − logsumexp(u); of a matrix row by row: X − lse(X) 𝟏ᵀ."""
+        arg, shape = self.visit(e.arg)
+        if shape == ():
+            self.error(f"log_softmax needs a vector or a matrix, but {self.named(e.arg)} "
+                       f"is a scalar", e)
+        if self._is_matrix(shape):
+            ones_row = Transpose(Ones((shape[1], 1)))
+            lse = Mul((LogSumExpRows(arg), ones_row))
+        else:
+            self.u.unify(shape[1], 1)
+            lse = LogSumExp(arg)
+        return Add((arg, Mul((Const(Fraction(-1)), lse))), span=e.span), shape
+
+    def visit_Mean(self, e: Mean):
+        """mean(X) = sum(X) / sum(𝟏𝟏ᵀ): the sum over the number of entries."""
+        arg, shape = self.visit(e.arg)
+        if shape == ():
+            return arg, ()
+        count = Sum(Ones(shape))
+        return Mul((Sum(arg), Power(count, Fraction(-1))), span=e.span), ()
+
+    def _scalar_by_default(self, e: Expr) -> None:
+        """An undeclared name first met as a base or exponent of a symbolic power (a^b,
+        x.^p, a^(b+1)) is a scalar, not a vector: a power makes sense only with a scalar
+        there.  Only lowercase names in plain arithmetic (+ − · / of names and numbers) are
+        taken so; a matrix name stays a matrix (and X^b is an error)."""
+        if isinstance(e, (Add, Mul, Div)) and _plain_arithmetic(e):
+            for k in e.children():
+                self._scalar_by_default(k)
+        if isinstance(e, Symbol) and e.name not in self.decls and \
+                e.name not in self.symbol_shapes and _default_shape(e.name) == (None, 1):
+            self.symbol_shapes[e.name] = ()
+            self.order.append(e.name)
+
+    def visit_ElemPower(self, e: ElemPower):
+        self._scalar_by_default(e.exponent)
+        (base, shape), (exponent, k) = self.visit(e.base), self.visit(e.exponent)
+        if k != ():
+            self.error(f"the exponent {self.named(e.exponent)} of an entrywise power must be "
+                       f"a scalar, but it is {self.u.show(k)}", e.exponent)
+        if isinstance(exponent, Const) and shape == ():
+            return Power(base, exponent.value, span=e.span), ()
+        return ElemPower(base, exponent, span=e.span), shape
 
     def visit_Norm(self, e: Norm):
         arg, shape = self.visit(e.arg)
@@ -589,6 +670,13 @@ class _Inference:
             return out
 
         return rebuild(e)
+
+
+def _plain_arithmetic(e: Expr) -> bool:
+    """+ − · / of names and numbers only (b + 1, bc, b/2), not a matrix product (zᵀBx)."""
+    if isinstance(e, (Symbol, Const)):
+        return True
+    return isinstance(e, (Add, Mul, Div)) and all(_plain_arithmetic(k) for k in e.children())
 
 
 def _join(nodes):
@@ -734,8 +822,15 @@ def _(e: ElemDiv):
 @shape_of.register(Inverse)
 @shape_of.register(Func)
 @shape_of.register(Softmax)
+@shape_of.register(SoftmaxRows)
+@shape_of.register(ElemPower)
 def _(e):
     return e.children()[0].shape
+
+
+@shape_of.register
+def _(e: LogSumExpRows):
+    return (e.arg.shape[0], 1)
 
 
 @shape_of.register

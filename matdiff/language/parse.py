@@ -19,24 +19,43 @@ from fractions import Fraction
 from functools import lru_cache
 
 from ..core.errors import DomainError, MatdiffError, ParseError, UnknownFunctionError
-from ..core.names import FUNCTION_NAMES, FUNCTIONS, GREEK, canonical_name, split_run
+from ..core.names import (
+    CONSTANT_WORDS,
+    FUNCTION_NAMES,
+    FUNCTIONS,
+    GREEK,
+    SPECIAL_FUNCTIONS,
+    canonical_name,
+    split_run,
+)
 from ..core.nodes import (
     MINUS_ONE,
     Add,
     Const,
     Div,
     ElemDiv,
+    ElemPower,
     Expr,
     Func,
     Hadamard,
     Identity,
     Inverse,
+    LogSumExpRows,
     Mul,
     Norm,
     Ones,
     Power,
+    SoftmaxRows,
+    Sum,
     Symbol,
     Transpose,
+)
+from .dialects import (
+    DIALECT_FUNCTIONS,
+    check_syntax,
+    const_value,
+    dialect_names,
+    grammar_for,
 )
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
@@ -136,11 +155,17 @@ def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionErro
     """The first word used like a function that is not one, named with the nearest."""
     for m in _CALL_LIKE.finditer(text):
         word = m.group(1)
-        if word in FUNCTIONS or word in GREEK or word in declared or \
-                any(word[i:] in FUNCTIONS for i in range(1, len(word) - 1)):
+        if word in FUNCTIONS or word in SPECIAL_FUNCTIONS or word in GREEK or word in declared or \
+                any(word[i:] in FUNCTIONS or word[i:] in SPECIAL_FUNCTIONS for i in range(1, len(word) - 1)):
             continue   # Wtanh(x) is W·tanh(x)
         close = difflib.get_close_matches(word.lower(), FUNCTION_NAMES, n=1, cutoff=0.6)
-        if close or (word.islower() and len(word) >= 3):   # BSB(x) is a product
+        if word.isupper():   # BSB(x) is a product
+            continue
+        if word in DIALECT_FUNCTIONS["sympy"]:
+            return UnknownFunctionError(f"{word}(…) is SymPy's syntax: read it with "
+                                        f"syntax='sympy' (--syntax sympy)", text,
+                                        (m.start(1), m.end(1)))
+        if close or (word.islower() and len(word) >= 3):
             hint = f"; did you mean '{close[0]}'?" if close else \
                 f"; known functions: {', '.join(FUNCTION_NAMES)}"
             return UnknownFunctionError(f"unknown function '{word}'{hint}", text,
@@ -150,13 +175,14 @@ def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionErro
 
 # ----- the parser -------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _lark():
+@lru_cache(maxsize=4)
+def _lark(syntax: str = "matdiff"):
     from lark import Lark
 
     from ..resources import grammar_path
-    return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr",
-                propagate_positions=True, maybe_placeholders=False, cache=True)
+    return Lark(grammar_for(grammar_path().read_text(encoding="utf-8"), syntax),
+                parser="lalr", propagate_positions=True, maybe_placeholders=False,
+                cache=syntax == "matdiff")
 
 
 def _span(meta) -> tuple[int, int] | None:
@@ -186,7 +212,7 @@ def _postfix(base: Expr, op: str, span) -> Expr:
     return Power(base, k, span=span)
 
 
-def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
+def _make_transformer(source: str, declared: frozenset[str], notes: list[str], syntax: str = "matdiff"):
     from lark import Transformer_NonRecursive as Transformer
     from lark import v_args
 
@@ -208,7 +234,11 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
         """Thin: one line per grammar alias, building the node of the same meaning."""
 
         def name(self, meta, token):
-            run = str(token).replace(SIGMA, "σ")
+            word = str(token)
+            if word in CONSTANT_WORDS and canonical_name(word) not in declared:
+                span = _span(meta)
+                return Identity(None, span=span) if word == "eye" else Ones(None, span=span)
+            run = word.replace(SIGMA, "σ")
             pieces = [self._name(n, token.start_pos + a, token.start_pos + b)
                       for n, a, b in split_run(run, declared)]
             return pieces[0] if len(pieces) == 1 else Mul(tuple(pieces), span=_span(meta))
@@ -217,9 +247,38 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
         def _name(n, a, b):
             if n == "I" and "I" not in declared:
                 return Identity(None, span=(a, b))
-            if n == "𝟏":
+            if n == "𝟏" or (n.startswith("𝟏_") and n not in declared):   # 𝟏, 𝟏ₙ
                 return Ones(None, span=(a, b))
+            if n.startswith("I_") and n not in declared:   # I_n, I₃: the identity
+                sub = n[2:]
+                return Identity(int(sub) if sub.isdigit() else None, span=(a, b))
             return Symbol(n, span=(a, b))
+
+        def ones_sub(self, meta, token):   # 1_n: the ones vector
+            return Ones(None, span=_span(meta))
+
+        def _on_last(self, meta, base, build):
+            """A power binds to the last letter of a run: ba^b = b·a^b, like AXXᵀ."""
+            if type(base) is Mul and id(base) not in grouped:
+                last = base.factors[-1]
+                span = (last.span[0], meta.end_pos) if last.span else _span(meta)
+                return Mul(base.factors[:-1] + (build(last, span),), span=_span(meta))
+            return build(base, _span(meta))
+
+        def epow(self, meta, base, _op, exponent):
+            """x.^p, X^∘p: entrywise power by a scalar exponent."""
+            return self._on_last(meta, base, lambda b, span: ElemPower(b, exponent, span=span))
+
+        def caret(self, meta, base, _op, exponent):
+            """a^b, X**k: a number exponent is the usual power (k = −1 the inverse); a
+            symbolic one is a power of scalars (checked once shapes are known)."""
+            k = const_value(exponent)
+
+            def build(b, span):
+                if k is None:   # shape inference checks that the base is a scalar
+                    return Power(b, exponent, span=span)
+                return Inverse(b, span=span) if k == -1 else Power(b, k, span=span)
+            return self._on_last(meta, base, build)
 
         def number(self, meta, token):
             return Const(_number(str(token), source, _span(meta)), span=_span(meta))
@@ -275,10 +334,42 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
             if canonical_name(fname) in declared:   # a declared σ multiplies
                 symbol = Symbol(canonical_name(fname), span=(token.start_pos, token.end_pos))
                 return Mul((symbol, *args), span=_span(meta))
+            if fname in SPECIAL_FUNCTIONS or fname in DIALECT_FUNCTIONS.get(syntax, {}):
+                return self._special(fname, args, _span(meta))
             if len(args) != 1:
                 raise ParseError(f"{fname} takes one argument, got {len(args)}", source,
                                  _span(meta))
             return self._apply(fname, args[0], _span(meta))
+
+        def _special(self, fname, args, span):
+            """Functions that take two arguments or stand for a combination of nodes."""
+            dialect = DIALECT_FUNCTIONS.get(syntax, {})
+            if fname in dialect:
+                return dialect[fname](args, source, span)
+            if fname == "max":
+                zero = [i for i, a in enumerate(args) if const_value(a) == 0]
+                if len(args) != 2 or not zero:
+                    raise ParseError("max takes 0 and an expression: max(0, u) = relu(u)",
+                                     source, span)
+                return Func("relu", args[1 - zero[0]], span=span)
+            if len(args) != 1:
+                raise ParseError(f"{fname} takes one argument, got {len(args)}", source, span)
+            arg = args[0]
+            if fname == "norm1":
+                return Sum(Func("abs", arg, span=span), span=span)
+            if fname == "norm2":   # Euclidean of a vector, Frobenius of a matrix
+                return Norm(arg, "F", span=span)
+            if fname in ("vector", "matrix"):
+                c = const_value(arg)
+                if c is None:
+                    raise ParseError(f"{fname}(c) takes a number: {fname}(1) is all ones",
+                                     source, span)
+                ones = Ones(None if fname == "vector" else (None, None), span=span)
+                return ones if c == 1 else Mul((Const(c), ones), span=span)
+            node = SoftmaxRows if fname.startswith("softmax") else LogSumExpRows
+            if fname.endswith("rows"):
+                return node(arg, span=span)
+            return Transpose(node(Transpose(arg, span=span), span=span), span=span)
 
         def prefix_call(self, meta, fname, arg):
             if type(arg) is Mul and id(arg) not in grouped and id(arg.factors[0]) in bracketed:
@@ -300,6 +391,8 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str]):
             return Func(kind, arg, span=span) if isinstance(kind, str) else kind(arg, span=span)
 
         def norm(self, meta, _open, arg, _close, sub=None):
+            if sub is not None and ("1" in sub or "₁" in sub):   # ‖u‖₁ = sum(abs(u))
+                return Sum(Func("abs", arg, span=_span(meta)), span=_span(meta))
             kind = None if sub is None else ("2" if "2" in sub or "₂" in sub else "F")
             out = Norm(arg, kind, span=_span(meta))
             bracketed.add(id(out))
@@ -334,10 +427,15 @@ def mark_declared_sigma(text: str, declared: frozenset[str]) -> str:
 
 
 def parse_surface(text: str, declared: frozenset[str] = frozenset(),
-                  notes: list[str] | None = None) -> Expr:
+                  notes: list[str] | None = None, syntax: str = "matdiff") -> Expr:
     """Parse text into a surface tree (symbols without shapes).
 
-    Guesses that decide the meaning are appended to ``notes`` as sentences."""
+    Guesses that decide the meaning are appended to ``notes`` as sentences.
+    ``syntax`` names the dialect (:mod:`matdiff.language.dialects`): 'matdiff' (notes:
+    ``Wx`` is W·x), 'matrixcalculus' (matrixcalculus.org: multi-letter names, ``*``
+    everywhere) or 'sympy' (SymPy's printed matrix expressions).
+    """
+    check_syntax(syntax)
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 
     notes = [] if notes is None else notes
@@ -351,6 +449,7 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset(),
         raise ParseError(f"unexpected character {private.group()!r}", text,
                          (private.start(), private.end()))
     text = normalize(text)
+    declared = frozenset(declared) | dialect_names(text, syntax)
     try:
         check_lines(source)
         check_brackets(text)
@@ -358,9 +457,9 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset(),
     except ParseError as err:
         err.source = source   # the caret under the user's own characters
         raise
-    unknown = unknown_function(marked, declared)
+    unknown = unknown_function(marked, declared | frozenset(DIALECT_FUNCTIONS[syntax]))
     try:
-        tree = _lark().parse(marked)
+        tree = _lark(syntax).parse(marked)
     except UnexpectedCharacters as e:
         ch = source[e.pos_in_stream]
         error = ParseError(f"unexpected character {ch!r}", source,
@@ -375,7 +474,7 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset(),
                      f"matdiff's functions are {', '.join(FUNCTION_NAMES)} (declare "
                      f"{name} to silence this)")
     try:
-        return _make_transformer(source, declared, notes).transform(tree)
+        return _make_transformer(source, declared, notes, syntax).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, MatdiffError):
             raise e.orig_exc from None
@@ -398,6 +497,9 @@ def _token_error(text: str, e) -> ParseError:
         return ParseError("unexpected end of input: an operand is missing", text,
                           (max(0, end - 1), max(1, end)))
     shown = text[token.start_pos:token.end_pos]
+    if shown in ("{", "}"):   # braces are tokens only inside a^{…} and X^{∘…}
+        return ParseError(f"unexpected character {shown!r}", text,
+                          (token.start_pos, token.end_pos))
     expected = getattr(e, "expected", set()) or set()
     what = "operator" if token.type in ("PLUS", "MINUS", "MULOP") else "token"
     hint = ": an operand is missing before it" if what == "operator" or token.type == "RPAR" \

@@ -67,7 +67,8 @@ LATEX = Style("latex", "-", "^{\\top}", "^{-1}", "^{-\\top}", " \\odot ", " \\os
               ("\\left\\lVert ", "\\right\\rVert"), "_{F}", "\\left(", "\\right)")
 
 _FUNC_LATEX = {"exp": "\\exp", "log": "\\log", "sin": "\\sin", "cos": "\\cos",
-               "tanh": "\\tanh", "sigmoid": "\\sigma"}
+               "tanh": "\\tanh", "sigmoid": "\\sigma", "tan": "\\tan", "arcsin": "\\arcsin",
+               "arccos": "\\arccos", "arctan": "\\arctan"}
 
 
 class Printer:
@@ -279,6 +280,26 @@ class Printer:
 
     def _LogSumExp(self, e):
         return self.call("logsumexp", e.arg)
+
+    def _SoftmaxRows(self, e):   # of a matrix softmax reads row-wise; of a column, say so
+        return self._rows("softmax", e)
+
+    def _LogSumExpRows(self, e):
+        return self._rows("logsumexp", e)
+
+    def _rows(self, name, e):
+        if e.arg.shape[1] != 1:
+            return self.call(name, e.arg)
+        return self.call(name + "_rows", e.arg, "\\operatorname{%s\\_rows}" % name)
+
+    def _ElemPower(self, e):
+        """a^b of scalars; X.^p (text), X^∘p (Unicode), X^{∘p} (LaTeX) entrywise."""
+        base = self.wrap(e.base, ATOM)
+        if self.latex:
+            ring = "" if e.base.shape == () else "\\circ "
+            return f"{base}^{{{ring}{self(e.exponent)}}}", POSTFIX
+        op = "^" if e.base.shape == () else "^∘" if self.s is PRETTY else ".^"
+        return f"{base}{op}{self.wrap(e.exponent, ATOM)}", POSTFIX
 
     def _Kron(self, e: Kron):
         op = " \\otimes " if self.latex else " ⊗ "
