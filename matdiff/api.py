@@ -5,7 +5,7 @@ from .calculus.diff import differential, gradient
 from .calculus.simplify import simplify, transpose
 from .core.errors import DeclarationError, MatdiffError, NoRuleError
 from .core.names import canonical_name, is_valid_name
-from .core.nodes import Expr, Symbol, deep_recursion, symbols_of
+from .core.nodes import STAGES, Expr, Symbol, deep_recursion, symbols_of
 from .core.shapes import declarations, infer, numpy_shape
 from .language.parse import parse_surface
 from .language.render import shape_text, to_latex, to_pretty, to_text
@@ -264,9 +264,17 @@ def _typed(expr, shapes, symmetric, extra=()) -> tuple[Expr, dict[str, Symbol], 
         raise MatdiffError(f"expected an expression (str or Expr), got {type(expr).__name__}")
     decls = declarations(shapes, symmetric)
     with deep_recursion():
-        surface = parse_surface(expr, frozenset(decls))
+        surface = read_surface(expr, frozenset(decls))
         typed, symbols = infer(surface, decls, expr, extra)
     return typed, symbols, expr
+
+
+def read_surface(text: str, declared: frozenset[str] = frozenset()) -> Expr:
+    """Plain text or LaTeX (chosen by :func:`looks_like_latex`) → a surface tree."""
+    from .language.latex import looks_like_latex, parse_latex
+    if isinstance(text, str) and looks_like_latex(text):
+        return parse_latex(text, declared)
+    return parse_surface(text, declared)
 
 
 def parse(text, shapes=None, symmetric=()) -> Expr:
@@ -374,3 +382,153 @@ def parse_like(text, symbols: dict[str, Symbol]) -> Expr:
         return text
     return parse(text, shapes={n: s.shape for n, s in symbols.items()},
                  symmetric=[n for n, s in symbols.items() if s.symmetric])
+
+
+# ----- values ---------------------------------------------------------------------------
+
+def _evaluate_stage(e: Expr, values: dict):
+    from .check.evaluate import value_of
+    return value_of(e, values)
+
+
+STAGES["evaluate"] = _evaluate_stage
+
+
+def evaluate(expr, values: dict, *, shapes=None, symmetric=()):
+    """The value of an expression (or of a program's last statement) at the given values:
+    a float, a 1-D vector or a 2-D matrix, with the conventions of Derivative.evaluate.
+
+    >>> evaluate("Wx", {"W": [[1, 2, 3], [4, 5, 6]], "x": [9, 10, 11]})
+    array([ 62., 152.])
+    """
+    if isinstance(expr, str) and is_program(expr):
+        return parse_program(expr, shapes=shapes, symmetric=symmetric).evaluate(values)
+    return parse(expr, shapes, symmetric).evaluate(values)
+
+
+def values_from_text(text: str) -> dict:
+    """Values written as ``W=[[1,2,3],[4,5,6]]; x=[9,10,11]; c=2`` (read with
+    ast.literal_eval, never eval): a number, a list (vector) or a list of rows (matrix)."""
+    import ast
+
+    from .core.errors import EvaluationError
+    out, start = {}, 0
+    for part in text.split(";"):
+        name, eq, literal = part.partition("=")
+        if not eq or not name.strip():
+            raise EvaluationError("write values as 'name = value; …', e.g. "
+                                  "'W=[[1,2],[3,4]]; x=[1,2]'", text,
+                                  (start, start + max(1, len(part))))
+        try:
+            out[canonical_name(name.strip())] = ast.literal_eval(literal.strip())
+        except (ValueError, SyntaxError):
+            at = start + len(name) + 1
+            raise EvaluationError(f"the value of {name.strip()} is not a number or a list of "
+                                  f"numbers", text, (at, at + max(1, len(literal)))) from None
+        start += len(part) + 1
+    return out
+
+
+# ----- programs of definitions ----------------------------------------------------------
+
+class Program:
+    """Statements ``name = expression`` in order, each over earlier names and free symbols.
+
+    * ``statements``: the parsed statements (name, surface tree, span), in order;
+    * ``shapes``: the shape of every free symbol and every defined name;
+    * ``symbols``: the free symbols (typed), ``definitions``: name → typed expression
+      over earlier names (what a backprop pass walks);
+    * ``expr(of)``: a statement with every definition substituted (typed).
+    """
+
+    def __init__(self, text: str, statements, decls: dict):
+        from .core.nodes import Add, Sum
+        from .core.shapes import Decl
+        from .language.program import expand
+        self.source, self.statements = text, statements
+        self.names = [s.name for s in statements]
+        with deep_recursion():   # one inference over all statements: shapes flow
+            full = [expand(statements, i) for i in range(len(statements))]
+            typed, symbols = infer(Add(tuple(Sum(f) for f in full)), decls, text)
+        # sum(·) made each statement a scalar term; a scalar statement stays itself
+        expanded = [t.arg if isinstance(t, Sum) and not isinstance(f, Sum) else t
+                    for t, f in zip(typed.terms, full)]
+        self.symbols = {n: s for n, s in symbols.items() if n not in self.names}
+        self.expanded = dict(zip(self.names, expanded))
+        self.shapes = {**{n: s.shape for n, s in self.symbols.items()},
+                       **{n: e.shape for n, e in self.expanded.items()}}
+        known = {**_decls(self.symbols), **{n: Decl(self.shapes[n]) for n in self.names}}
+        self.definitions = {s.name: infer(s.surface, known, text)[0] for s in statements}
+        self.notes: list[str] = []
+
+    def _index(self, of) -> int:
+        if of is None:
+            return len(self.statements) - 1
+        name = canonical_name(of)
+        if name not in self.names:
+            raise MatdiffError(f"{of} is not defined in this program (it defines "
+                               f"{', '.join(self.names)})")
+        return self.names.index(name)
+
+    def expr(self, of=None, keep=()) -> Expr:
+        """Statement ``of`` (default: the last) with the definitions substituted, except
+        those named in ``keep`` (which stay symbols)."""
+        from .language.program import substitute
+        i = self._index(of)
+        if not keep:
+            return self.expanded[self.names[i]]
+        defs = {n: self.expanded[n] for n in self.names[:i] if n not in keep}
+        inner = {n: Symbol(n, self.shapes[n]) for n in keep}
+        kept = {n: substitute(self.definitions[n], {**inner}) for n in self.names[:i]
+                if n not in keep}
+        del defs
+        out = self.definitions[self.names[i]]
+        for n in reversed(self.names[:i]):   # substitute from the latest definition down
+            if n not in keep:
+                out = substitute(out, {n: kept[n]})
+        return out
+
+    def fold(self, e: Expr) -> Expr:
+        """e written with the defined names where their definitions appear in it."""
+        from .language.program import fold
+        defs = [(Symbol(n, self.shapes[n]), simplify(self.definitions[n]),
+                 simplify(transpose(self.definitions[n]))) for n in self.names]
+        return fold(e, defs)
+
+    def values(self, values: dict) -> dict:
+        """The value of every defined name at the values of the free symbols."""
+        out, given = {}, dict(values)
+        for n in self.names:
+            out[n] = self.definitions[n].evaluate(
+                {k: v for k, v in {**given, **out}.items()
+                 if canonical_name(str(k)) in symbols_of(self.definitions[n])})
+        return out
+
+    def evaluate(self, values: dict, of=None):
+        """The value of statement ``of`` (default: the last)."""
+        return self.values(values)[self.names[self._index(of)]]
+
+    def __repr__(self) -> str:
+        return "<Program " + "; ".join(f"{to_pretty(Symbol(n))} = {to_pretty(self.definitions[n])}"
+                                       for n in self.names) + ">"
+
+
+def _decls(symbols: dict[str, Symbol]) -> dict:
+    from .core.shapes import Decl
+    return {n: Decl(s.shape, s.symmetric) for n, s in symbols.items()}
+
+
+def is_program(text) -> bool:
+    """Text with a definition ``name = …`` is a program."""
+    from .language.program import is_program as check
+    return check(text)
+
+
+def parse_program(text: str, shapes=None, symmetric=()) -> Program:
+    """Read a program of definitions (``;``, new lines or ``\\\\`` between statements)."""
+    from .language.program import parse_statements
+    if not isinstance(text, str):
+        raise MatdiffError(f"expected the program as a string, got {type(text).__name__}")
+    decls = declarations(shapes, symmetric)
+    statements = parse_statements(text, read_surface, frozenset(decls))
+    return Program(text, statements, decls)

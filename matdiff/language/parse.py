@@ -106,6 +106,10 @@ def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionErro
     return None
 
 
+LONE_CARET = ("'^' needs what it raises to: x^T (transpose), X^-1 (inverse), x^2 (power), "
+              "or a label on a name: h^{(k)}, W^{(3)}, h^k")
+
+
 # ----- the parser -------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
@@ -255,7 +259,7 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset()) -> Expr:
         tree = _lark().parse(marked)
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream]
-        error = ParseError(f"unexpected character {ch!r}", text,
+        error = ParseError(LONE_CARET if ch == "^" else f"unexpected character {ch!r}", text,
                            (e.pos_in_stream, e.pos_in_stream + 1))
         raise _first(unknown, error) from None
     except UnexpectedInput as e:

@@ -8,10 +8,11 @@ as a minus sign, and inside a sum as `a − b`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..core.names import FUNCTIONS, GREEK_NAMES, split_run
+from ..core.names import ACCENTS, FUNCTIONS, GREEK_NAMES, name_parts, split_run
 from ..core.nodes import (
     STAGES,
     Add,
@@ -97,17 +98,24 @@ class Printer:
         return self.name(e.name), ATOM
 
     def name(self, name: str) -> str:
-        letter, _, sub = name.partition("_")
+        letter, accent, sub, label = name_parts(name)
         if self.latex:
             letter = "\\" + GREEK_NAMES[letter] if letter in GREEK_NAMES else letter
-            return f"{letter}_{{{sub}}}" if sub else letter
+            letter = f"\\{accent}{{{letter}}}" if accent else letter
+            out = f"{letter}_{{{sub}}}" if sub else letter
+            return f"{{{out}^{{{label}}}}}" if label else out   # {W^{(3)}}^{\top}
         if self.s is TEXT and letter in GREEK_NAMES:
             letter = GREEK_NAMES[letter]
+        if accent:
+            letter = f"{letter}_{accent}" if self.s is TEXT else \
+                unicodedata.normalize("NFC", letter + ACCENTS[accent])
+        tail = f"^{{{label}}}" if label else ""
         if not sub:
-            return letter
+            return letter + tail
         if self.s is PRETTY and sub.isdigit():
-            return letter + sub.translate(_SUB)
-        return f"{letter}_{sub}" if len(sub) == 1 or sub.isdigit() else f"{letter}_{{{sub}}}"
+            return letter + sub.translate(_SUB) + tail
+        return (f"{letter}_{sub}" if len(sub) == 1 or sub.isdigit() else
+                f"{letter}_{{{sub}}}") + tail
 
     def _Const(self, e: Const):
         v = e.value
