@@ -71,10 +71,14 @@ class Derivative:
 
     # ----- printing ---------------------------------------------------------------------
 
+    program = None   # the Program a derivative of a program came from
+
     def main_form(self) -> Expr:
-        """The form printed by default: matrix, else vec/Kronecker, else the differential."""
-        return self.result if self.result is not None else \
+        """The form printed by default: matrix, else vec/Kronecker, else the differential;
+        for a program, written with its defined names where they appear."""
+        form = self.result if self.result is not None else \
             self.kron if self.kron is not None else self.differential
+        return self.program.fold(form) if self.program is not None else form
 
     def __str__(self) -> str:
         return to_text(self.main_form())
@@ -300,15 +304,20 @@ def _options(layout, convention):
 
 
 def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
-         convention="unconstrained") -> Derivative:
+         convention="unconstrained", of=None) -> Derivative:
     """∂expr/∂wrt for an expression of any shape.
 
     A scalar expression gives the gradient (denominator layout by default: shaped like
     wrt); a vector by a vector the Jacobian (numerator layout by default: m×n); higher
     ranks a tensor with its vec/Kronecker form.  ``convention='symmetric'`` treats each
     pair of entries of a symmetric variable as one parameter (G + Gᵀ − diag(G)).
+
+    A program (text with ``name = …`` statements) differentiates its last statement, or
+    the one named by ``of``; the result prints in terms of the defined names.
     """
     _options(layout, convention)
+    if is_program(expr):
+        return _diff_program(expr, wrt, of, shapes, symmetric, layout, convention)
     name = _variable(wrt)
     typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
     x = symbols[name]
@@ -316,6 +325,17 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
         defined(typed, source)
         return Derivative(typed, x, differential(typed, x), symbols, source, layout,
                           convention)
+
+
+def _diff_program(text, wrt, of, shapes, symmetric, layout, convention) -> Derivative:
+    """∂(statement of)/∂wrt with the definitions substituted; a defined name as the
+    variable stays a symbol (∂L/∂h treats h as free)."""
+    program = parse_program(text, shapes, symmetric)
+    name = _variable(wrt)
+    keep = (name,) if name in program.names else ()
+    d = diff(program.expr(of, keep), name, layout=layout, convention=convention)
+    d.source, d.program = text, program
+    return d
 
 
 def defined(e: Expr, source: str | None = None) -> None:
@@ -345,7 +365,9 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> 
         _variable(wrt2) in first.symbols else None
     if wrt2 is not None and second is None:
         second = diff(expr, wrt2, shapes=shapes, symmetric=symmetric).wrt
-    return Hessian(first.expr, first, second or first.wrt, layout)
+    h = Hessian(first.expr, first, second or first.wrt, layout)
+    h.program = first.program
+    return h
 
 
 def oracle(method: str):

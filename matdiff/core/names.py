@@ -46,7 +46,7 @@ _LATEX_FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathit|mathcal)\s*\{\s*(.+?
 
 def canonical_name(raw: str) -> str:
     """One spelling per name: W1, W_1, W₁, W_{1} → 'W_1'; alpha → 'α'; ŷ, y_hat, \\hat{y}
-    → 'ŷ' (letter + combining mark); W^{(3)} → 'W^(3)'; h^k → 'h^k'."""
+    → 'ŷ' (NFC: one character where Unicode has one); W^{(3)} → 'W^(3)'; h^k → 'h^k'."""
     raw = unicodedata.normalize("NFD", raw.strip())
     latex = _LATEX_ACCENT.match(raw) or _LATEX_FONT.match(raw)
     if latex and latex.re is _LATEX_ACCENT:
@@ -63,7 +63,7 @@ def canonical_name(raw: str) -> str:
         return canonical_name(GREEK[greek] + raw[len(greek):])
     m = _UNIT.fullmatch(raw)
     if not m:
-        return raw
+        return unicodedata.normalize("NFC", raw)
     return spell(m.group("letter"), m.group("acc"), m.group("sub"), m.group("label"))
 
 
@@ -79,12 +79,12 @@ def spell(letter: str, accent: str | None, sub: str | None, label: str | None) -
     if label:
         body = label.lstrip("^").strip("{}").translate(_SUPER_DIGITS)
         letter += "^" + body
-    return letter
+    return unicodedata.normalize("NFC", letter)
 
 
 def name_parts(name: str) -> tuple[str, str, str, str]:
     """(letter, accent word or '', subscript or '', label or '') of a canonical name."""
-    head, _, label = name.partition("^")
+    head, _, label = unicodedata.normalize("NFD", name).partition("^")
     letter, _, sub = head.partition("_")
     accent = next((w for w, mark in ACCENTS.items() if letter.endswith(mark)), "")
     return letter[:len(letter) - bool(accent)], accent, sub, label
@@ -94,6 +94,9 @@ def is_valid_name(name: str) -> bool:
     """Declared names: a letter (Latin or Greek, or a Greek word) with optional accent,
     subscript and label, or a run of such letters."""
     name = unicodedata.normalize("NFD", name)
+    head, _, label = name.partition("^")
+    if label[1:-1].isalnum() and label[0] + label[-1] == "()":   # canonical W^(3)
+        name = head
     return name in GREEK or bool(_NAME.match(name)) or canonical_name(name) != name
 
 

@@ -142,16 +142,27 @@ def _character_error(text: str, pos: int) -> ParseError:
     return ParseError(f"unexpected character {text[pos]!r}", text, (pos, pos + 1))
 
 
+@lru_cache(maxsize=1)
+def _tokens_lark():
+    """The same terminals with a plain lexer: to list the tokens before a syntax error."""
+    from lark import Lark
+    return Lark(_lark().source_grammar, parser="lalr", lexer="basic",
+                postlex=_NormBars())
+
+
 def _unknown_command(text: str, before: int) -> UnknownFunctionError | None:
-    """The first backslash command before a syntax error that no terminal but COMMAND
-    reads (\\input, \\partial): that is the fault to report."""
-    terminals = [t for t in _lark().terminals if t.name != "COMMAND"]
-    for m in re.finditer(r"\\[A-Za-z]+", text[:before + 1]):
-        known = any(re.compile(t.pattern.to_regexp()).match(text, m.start())
-                    for t in terminals)
-        if not known:
-            return UnknownFunctionError(f"unknown LaTeX command {m.group(0)!r}", text,
-                                        m.span())
+    """The first backslash command before a syntax error that only COMMAND reads
+    (\\input, \\partial): that is the fault to report."""
+    from lark.exceptions import LarkError
+    try:
+        for tok in _tokens_lark().lex(text):
+            if tok.start_pos > before:
+                break
+            if tok.type == "COMMAND":
+                return UnknownFunctionError(f"unknown LaTeX command {str(tok)!r}", text,
+                                            (tok.start_pos, tok.end_pos))
+    except LarkError:
+        pass
     return None
 
 
@@ -190,9 +201,11 @@ def with_accent(name: str, accent: str) -> str:
 
 
 def _compose(letter, accent, sub, label) -> str:
+    import unicodedata
+
     from ..core.names import ACCENTS
-    return letter + (ACCENTS[accent] if accent else "") + (f"_{sub}" if sub else "") + \
-        (f"^{label}" if label else "")
+    return unicodedata.normalize("NFC", letter + (ACCENTS[accent] if accent else "") +
+                                 (f"_{sub}" if sub else "") + (f"^{label}" if label else ""))
 
 
 def _body(token: str) -> str:
@@ -297,24 +310,36 @@ def _transformer(source: str, declared: frozenset[str]):
         def upost(self, meta, base_, token):
             return last_of(base_, _span(meta), lambda e, span: _postfix(e, str(token), span))
 
+        def juxt_sum(self, meta, left, token, summand):
+            return self.juxt(meta, left, self.index_sum(meta, token, summand))
+
         def index_sum(self, meta, token, summand):
             m = re.match(r"\\sum\s*(?:_\s*\{?\s*([A-Za-z])[^}]*\}?)?", str(token))
             index = m.group(1)
             used: list[bool] = []
+            outside = ()
+            if index and isinstance(summand, Mul):   # Σᵢ c xᵢ = c Σᵢ xᵢ
+                outside = tuple(f for f in summand.factors if not _uses(f, index))
+                inside = tuple(f for f in summand.factors if _uses(f, index))
+                summand = (inside[0] if len(inside) == 1 else Mul(inside, span=summand.span)) \
+                    if inside and outside else summand
+                outside = outside if inside else ()
             body = entrywise(summand, index, used, source)
             if index and not used:
                 raise ParseError(f"the summand does not use the index {index}: write "
                                  f"\\sum_{index} x_{index}", source, _span(meta))
-            return Sum(body, span=_span(meta))
+            total = Sum(body, span=_span(meta))
+            return Mul(outside + (total,), span=_span(meta)) if outside else total
 
     def _subscript(e, token, span):
         body = _body(str(token))
+        at = (token.start_pos, token.end_pos)
         if isinstance(e, Norm) and e.kind is None:
             kinds = {"2": "2", "F": "F", "\\mathrm{F}": "F", "\\text{F}": "F", "fro": "F"}
             if body in kinds:
                 return Norm(e.arg, kinds[body], span=span)
             raise ParseError(f"unknown norm subscript {body!r}: matdiff knows ‖x‖_2 and "
-                             f"‖X‖_F", source, span)
+                             f"‖X‖_F", source, at)
         if isinstance(e, Identity) and e.n is None and re.fullmatch(r"[A-Za-z]|\d+", body):
             return Identity(int(body) if body.isdigit() else body, span=span)
         if isinstance(e, Ones) and e.shape_ is None and re.fullmatch(r"[A-Za-z]|\d+", body):
@@ -325,7 +350,7 @@ def _transformer(source: str, declared: frozenset[str]):
             except ValueError:
                 pass
         raise ParseError(f"cannot read the subscript {body!r} here: a name takes one "
-                         f"subscript (x_1, W_{{12}}), a norm _2 or _F", source, span)
+                         f"subscript (x_1, W_{{12}}), a norm _2 or _F", source, at)
 
     def _superscript(e, token, span):
         body = _body(str(token))
@@ -346,7 +371,8 @@ def _transformer(source: str, declared: frozenset[str]):
                 pass
         raise ParseError(f"cannot read the superscript {body!r}: write ^{{\\top}} "
                          f"(transpose), ^{{-1}} (inverse), ^{{2}} (power) or ^{{(k)}} "
-                         f"(a label on a name, h^{{(k)}})", source, span)
+                         f"(a label on a name, h^{{(k)}})", source,
+                         (token.start_pos, token.end_pos))
 
     return LatexExpr()
 
@@ -364,7 +390,9 @@ def _function_word(head: str) -> str:
 
 
 def entrywise(e: Expr, index: str | None, used: list, source: str) -> Expr:
-    """The summand of Σᵢ read entrywise in i: yᵢ → y, products and powers → ⊙, a / b → ./."""
+    """The summand of Σᵢ read entrywise in i: yᵢ → y, a power → ⊙ (the notes' Σ(Ŷ − Y)²
+    is a sum of squared entries), a product or quotient of indexed factors → ⊙, ./;
+    a matrix product of unindexed factors stays one."""
     rec = lambda x: entrywise(x, index, used, source)   # noqa: E731
     if isinstance(e, Symbol):
         letter, accent, sub, label = name_parts(e.name)
@@ -376,21 +404,23 @@ def entrywise(e: Expr, index: str | None, used: list, source: str) -> Expr:
         base = rec(e.base)
         return base if e.exponent == 1 else Hadamard((base,) * int(e.exponent), span=e.span)
     if isinstance(e, Mul):
-        factors = [rec(f) for f in e.factors]
-        scalars = tuple(f for f in factors if isinstance(f, Const))
-        rest = tuple(f for f in factors if not isinstance(f, Const))
-        body = rest[0] if len(rest) == 1 else Hadamard(rest, span=e.span) if rest else None
-        return Mul(scalars + ((body,) if body is not None else ()), span=e.span) \
-            if scalars else body
-    if isinstance(e, Div):
-        num, den = rec(e.num), rec(e.den)
-        if isinstance(den, Const):
-            return Mul((Const(1 / Fraction(den.value)), num), span=e.span)
-        return ElemDiv(num, den, span=e.span)
-    if isinstance(e, Inverse):
+        indexed = [rec(f) for f in e.factors if _uses(f, index)]
+        rest = tuple(f for f in e.factors if not _uses(f, index))
+        if not indexed:
+            return Mul(tuple(rec(f) for f in e.factors), span=e.span)
+        body = indexed[0] if len(indexed) == 1 else Hadamard(tuple(indexed), span=e.span)
+        return Mul(rest + (body,), span=e.span) if rest else body
+    if isinstance(e, Div) and _uses(e.den, index):
+        return ElemDiv(rec(e.num), rec(e.den), span=e.span)
+    if isinstance(e, Inverse) and _uses(e.arg, index):
         return ElemDiv(ONE, rec(e.arg), span=e.span)
-    if isinstance(e, (Add, Hadamard)):
-        return type(e)(tuple(rec(t) for t in e.children()), span=e.span)
-    if isinstance(e, (Func, ElemDiv)):
+    if isinstance(e, (Add, Hadamard, Func, ElemDiv, Div, Transpose)):
         return e.rebuild(rec(k) for k in e.children())
     return e
+
+
+def _uses(e: Expr, index: str | None) -> bool:
+    """Whether a summand's part carries the summation index (yᵢ)."""
+    from ..core.nodes import walk
+    return bool(index) and any(isinstance(n, Symbol) and name_parts(n.name)[2] == index
+                               for n in walk(e))

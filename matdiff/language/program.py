@@ -22,12 +22,17 @@ from ..core.errors import MatdiffError, ParseError
 from ..core.names import canonical_name, is_valid_name
 from ..core.nodes import Add, Expr, Symbol, Transpose, walk
 
-_ASSIGN = re.compile(r"(?<![<>!:=])=(?!=)")
-
-
 def is_program(text) -> bool:
-    """A text with a definition (``name = …``) is a program."""
-    return isinstance(text, str) and bool(_ASSIGN.search(text))
+    """A text with a definition (``name = …``, an '=' outside braces: \\sum_{i=1} is no
+    definition) is a program."""
+    if not isinstance(text, str):
+        return False
+    depth = 0
+    for ch in text:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if ch == "=" and depth == 0:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,10 @@ def parse_statements(text: str, read: Callable[[str, frozenset], Expr],
 
 def _statement(text, lhs, rhs, read, declared, earlier) -> Statement:
     raw = str(lhs).strip()
+    call = re.fullmatch(r"(.+?)\s*(?:\\left)?\((.*)\)", raw)   # f(x) = Ax, L(\theta) = …
+    raw = call.group(1) if call else raw
     name = canonical_name(raw)
-    lhs_span = (lhs.start_pos, lhs.end_pos)
+    lhs_span = (lhs.start_pos, lhs.start_pos + len(str(lhs).rstrip()))
     if not is_valid_name(raw):
         raise ParseError(f"the left side of a definition must be a name, got {raw!r}", text,
                          lhs_span)
