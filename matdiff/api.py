@@ -494,21 +494,19 @@ class Program:
 
     def expr(self, of=None, keep=()) -> Expr:
         """Statement ``of`` (default: the last) with the definitions substituted, except
-        those named in ``keep`` (which stay symbols)."""
+        those named in ``keep`` (which stay symbols), typed with the program's shapes."""
+        from .core.shapes import Decl
         from .language.program import substitute
         i = self._index(of)
         if not keep:
             return self.expanded[self.names[i]]
-        defs = {n: self.expanded[n] for n in self.names[:i] if n not in keep}
-        inner = {n: Symbol(n, self.shapes[n]) for n in keep}
-        kept = {n: substitute(self.definitions[n], {**inner}) for n in self.names[:i]
-                if n not in keep}
-        del defs
-        out = self.definitions[self.names[i]]
-        for n in reversed(self.names[:i]):   # substitute from the latest definition down
-            if n not in keep:
-                out = substitute(out, {n: kept[n]})
-        return out
+        surface: dict[str, Expr] = {}
+        for s in self.statements[:i + 1]:
+            surface[s.name] = substitute(s.surface, {n: e for n, e in surface.items()
+                                                     if n not in keep})
+        decls = {**_decls(self.symbols), **{n: Decl(self.shapes[n]) for n in keep}}
+        with deep_recursion():
+            return infer(surface[self.names[i]], decls, self.source)[0]
 
     def fold(self, e: Expr) -> Expr:
         """e written with the defined names where their definitions appear in it."""

@@ -178,3 +178,16 @@ def test_latex_output_reads_back_with_the_same_value(p):
         except matdiff.EvaluationError as err:   # a lone 𝟏 whose size only e knew
             assume("not fixed by any value" not in str(err))
             raise
+
+
+LATEX_TOKENS = ["x", "A", "W", "\\mathbf{x}", "\\hat{y}", "\\alpha", "\\sigma", "(", ")",
+                "\\left(", "\\right)", "{", "}", "+", "-", "\\cdot", "\\odot", "^\\top",
+                "^{-1}", "^2", "^{(k)}", "_i", "_{F}", "_2", "\\|", "\\lVert", "\\rVert",
+                "\\frac", "\\sum_i", "\\sum", "\\operatorname{tr}", "\\log", "\\det", "\\sqrt",
+                "\\mathbf{1}", "\\partial", "$", "=", ";", "\\\\", " ", "^", "_", "y_i", "2"]
+
+
+@fuzz_settings(2.0)
+@given(st.lists(st.sampled_from(LATEX_TOKENS), max_size=16))
+def test_random_latex_raises_only_matdiff_errors(tokens):
+    only_matdiff_errors("".join(tokens))

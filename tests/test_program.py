@@ -20,14 +20,20 @@ def test_statements_are_ordered_and_shapes_flow():
     assert matdiff.to_pretty(p.definitions["ŷ"]) == "W₂h + b₂"
 
 
-@pytest.mark.parametrize("wrt, printed", [
-    ("W2", "(ŷ − y)hᵀ"),
-    ("W_1", "(W₂ᵀ(ŷ − y) ⊙ h ⊙ (1 − h))xᵀ"),
-    ("b2", "ŷ − y"),
-    ("h", "W₂ᵀ(ŷ − y)"),   # a defined name as the variable stays a symbol
+SEED_000 = ("H_1 = W_1^T X\nH_2 = W_2^T H_1\n\\hat{Y} = W_3^T H_2\n"
+            "L(\\theta) = \\sum (\\hat{Y} - Y)^2")
+
+
+@pytest.mark.parametrize("program, wrt, printed", [
+    (NET, "W2", "(ŷ − y)hᵀ"),
+    (NET, "W_1", "(W₂ᵀ(ŷ − y) ⊙ h ⊙ (1 − h))xᵀ"),
+    (NET, "b2", "ŷ − y"),
+    (NET, "h", "W₂ᵀ(ŷ − y)"),   # a defined name as the variable stays a symbol
+    (SEED_000, "W_3", "2H₂(Ŷᵀ − Yᵀ)"),   # seed 000's network, as its backprop reads
+    (SEED_000, "W_2", "2H₁(Ŷᵀ − Yᵀ)W₃ᵀ"),
 ])
-def test_gradients_print_with_the_defined_names_and_verify(wrt, printed):
-    d = matdiff.diff(NET, wrt)
+def test_gradients_print_with_the_defined_names_and_verify(program, wrt, printed):
+    d = matdiff.diff(program, wrt)
     assert d.pretty() == printed
     assert d.verify().ok
     p = d.program   # the printed form has the derivative's value once names are bound

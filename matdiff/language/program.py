@@ -20,7 +20,7 @@ from typing import Callable
 
 from ..core.errors import MatdiffError, ParseError
 from ..core.names import canonical_name, is_valid_name
-from ..core.nodes import Add, Expr, Symbol, Transpose, walk
+from ..core.nodes import Add, Const, Expr, Mul, Symbol, Transpose, walk
 
 def is_program(text) -> bool:
     """A text with a definition (``name = …``, an '=' outside braces: \\sum_{i=1} is no
@@ -106,6 +106,15 @@ def _shift(e: Expr, offset: int) -> Expr:
     return memo[id(e)]
 
 
+def _replace_run(chain: Mul, run: tuple, name: Expr) -> Expr:
+    """A B C D with the run B C → A n D (the first occurrence)."""
+    f, k = chain.factors, len(run)
+    for j in range(len(f) - k + 1):
+        if f[j:j + k] == run:
+            return Mul(f[:j] + (name,) + f[j + k:], span=chain.span)
+    return chain
+
+
 def substitute(e: Expr, definitions: dict[str, Expr]) -> Expr:
     """e with every Symbol named in definitions replaced by its definition."""
     memo: dict[int, Expr] = {}
@@ -138,14 +147,19 @@ def fold(e: Expr, definitions: list[tuple[Symbol, Expr, Expr]]) -> Expr:
     return e
 
 
-def _replace(e: Expr, body: Expr, name: Symbol) -> Expr:
+def _replace(e: Expr, body: Expr, name: Expr) -> Expr:
+    """e with body (a subtree, some terms of a sum, or a run of a matrix chain) → name."""
     memo: dict[int, Expr] = {}
     wanted = Counter(body.terms) if isinstance(body, Add) else None
+    run = body.factors if isinstance(body, Mul) and \
+        not any(isinstance(f, Const) for f in body.factors) else None
     for node in walk(e):
         kids = node.children()
         new = node.rebuild(memo[id(k)] for k in kids) if kids else node
         if new == body:
             new = name
+        elif run is not None and isinstance(new, Mul):
+            new = _replace_run(new, run, name)
         elif wanted is not None and isinstance(new, Add):
             have = Counter(new.terms)
             if all(have[t] >= n for t, n in wanted.items()):
@@ -156,3 +170,12 @@ def _replace(e: Expr, body: Expr, name: Symbol) -> Expr:
                 new = Add((name, *rest), span=new.span) if rest else name
         memo[id(node)] = new
     return memo[id(e)]
+
+
+def _replace_run(chain: Mul, run: tuple, name: Expr) -> Expr:
+    """A B C D with the run B C → A n D (the first occurrence)."""
+    f, k = chain.factors, len(run)
+    for j in range(len(f) - k + 1):
+        if f[j:j + k] == run:
+            return Mul(f[:j] + (name,) + f[j + k:], span=chain.span)
+    return chain
