@@ -481,7 +481,7 @@ class Program:
                        **{n: e.shape for n, e in self.expanded.items()}}
         known = {**_decls(self.symbols), **{n: Decl(self.shapes[n]) for n in self.names}}
         self.definitions = {s.name: infer(s.surface, known, text)[0] for s in statements}
-        self.notes: list[str] = []
+        self.notes: list[str] = [n for s in statements for n in s.notes]
 
     def _index(self, of) -> int:
         if of is None:

@@ -192,6 +192,8 @@ def show(d, args) -> int:
     if args.json:
         out = d.to_dict()
         out["check"] = check.to_dict() if check is not None else None
+        if d.program is not None:
+            out["notes"] = d.program.notes
         if args.at is not None:
             from .api import values_from_text
             out["value"] = json.loads(number_text(d.evaluate(values_from_text(args.at))))
@@ -208,6 +210,8 @@ def show(d, args) -> int:
         print(f"{comment}differential: d{_paren(to_pretty(d.expr))} = {to_pretty(d.differential)}")
     if args.index or (d.result is None and d.kron is None):
         print(f"{comment}index notation: {d.index(latex=args.latex)}")
+    for note in (d.program.notes if d.program is not None else ()):
+        print(f"{comment}note: {note}")
     if args.at is not None:
         from .api import values_from_text
         print(f"{comment}value: {number_text(d.evaluate(values_from_text(args.at)))}")

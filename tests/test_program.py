@@ -90,3 +90,12 @@ def test_cli_reads_a_program_from_a_file_and_stdin(tmp_path, capsys, monkeypatch
     assert capsys.readouterr().out.startswith("ŷ − y\n")
     assert main(["diff", "-f", str(tmp_path / "missing.txt"), "--wrt", "x"]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_readings_that_decide_the_meaning_are_noted(capsys):
+    p = matdiff.parse_program(SEED_000)
+    assert any("argument list" in n for n in p.notes)
+    assert any("sum of all entries" in n for n in p.notes)
+    assert matdiff.parse_program(NET).notes == []
+    assert main(["diff", SEED_000, "--wrt", "W_3"]) == 0
+    assert "note: L: \\sum without an index" in capsys.readouterr().out

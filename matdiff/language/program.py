@@ -37,11 +37,13 @@ def is_program(text) -> bool:
 
 @dataclass(frozen=True)
 class Statement:
-    """``name = expr``; ``span`` is where the expression sits in the program text."""
+    """``name = expr``; ``span`` is where the expression sits in the program text;
+    ``notes`` say how a reading was decided (f(x) = … names f)."""
     name: str
     surface: Expr
     source: str
     span: tuple[int, int]
+    notes: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +93,14 @@ def _statement(text, lhs, rhs, read, declared, earlier) -> Statement:
     except MatdiffError as e:   # point into the whole program
         span = (e.span[0] + start, e.span[1] + start) if e.span else (start, rhs.end_pos)
         raise type(e)(e.message, text, span) from None
-    return Statement(name, _shift(surface, start), text, (start, rhs.end_pos))
+    notes = []
+    if call:
+        notes.append(f"{str(lhs).strip()} = …: the statement defines {name}; the argument "
+                     f"list is not used")
+    if re.search(r"\\sum(?!\s*_)", body):
+        notes.append(f"{name}: \\sum without an index is the sum of all entries, its "
+                     f"summand read entrywise ((Ŷ − Y)^2 squares each entry)")
+    return Statement(name, _shift(surface, start), text, (start, rhs.end_pos), tuple(notes))
 
 
 def _shift(e: Expr, offset: int) -> Expr:
