@@ -280,8 +280,15 @@ def _paren(text: str) -> str:
 
 
 def cmd_shapes(args) -> int:
-    from .api import _typed
+    from .api import _typed, is_program, parse_program
+    from .core.nodes import Symbol
     from .language.render import shape_text, to_pretty
+    if is_program(args.expr):
+        program = parse_program(args.expr, args.let)
+        for name, shape in program.shapes.items():
+            kind = "defined" if name in program.names else "symbol"
+            print(f"{to_pretty(Symbol(name))}: {shape_text(shape)} ({kind})")
+        return 0
     typed, symbols, _ = _typed(args.expr, args.let, ())
     for name, sym in symbols.items():
         extra = " (symmetric)" if sym.symmetric else ""

@@ -99,3 +99,10 @@ def test_readings_that_decide_the_meaning_are_noted(capsys):
     assert matdiff.parse_program(NET).notes == []
     assert main(["diff", SEED_000, "--wrt", "W_3"]) == 0
     assert "note: L: \\sum without an index" in capsys.readouterr().out
+
+
+def test_cli_shapes_of_a_program(capsys):
+    assert main(["shapes", "y = Wx; L = gᵀy"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "W: m×n (symbol)" in lines and "y: vector m (defined)" in lines
+    assert "L: scalar (defined)" in lines
