@@ -5,7 +5,7 @@ from .calculus.diff import differential, gradient
 from .calculus.simplify import simplify, transpose
 from .core.errors import DeclarationError, MatdiffError, NoRuleError, ShapeError
 from .core.names import canonical_name, is_valid_name
-from .core.nodes import Expr, Symbol, deep_recursion, symbols_of
+from .core.nodes import STAGES, Expr, Symbol, deep_recursion, symbols_of
 from .core.shapes import declarations, infer, numpy_shape
 from .language.dialects import dialect_declarations
 from .language.parse import normalize, parse_surface, product_calls
@@ -73,10 +73,14 @@ class Derivative:
 
     # ----- printing ---------------------------------------------------------------------
 
+    program = None   # the Program a derivative of a program came from
+
     def main_form(self) -> Expr:
-        """The form printed by default: matrix, else vec/Kronecker, else the differential."""
-        return self.result if self.result is not None else \
+        """The form printed by default: matrix, else vec/Kronecker, else the differential;
+        for a program, written with its defined names where they appear."""
+        form = self.result if self.result is not None else \
             self.kron if self.kron is not None else self.differential
+        return self.program.fold(form) if self.program is not None else form
 
     def __str__(self) -> str:
         return to_text(self.main_form())
@@ -271,7 +275,7 @@ def _typed(expr, shapes, symmetric, extra=(), syntax="matdiff") -> tuple[Expr, d
     decls = declarations(shapes, symmetric)
     notes: list[str] = []
     with deep_recursion():
-        surface = parse_surface(expr, frozenset(decls), notes, syntax)
+        surface = read_surface(expr, frozenset(decls), notes, syntax)
         decls = dialect_declarations(symbols_of(surface), decls, syntax)
         try:
             typed, symbols = infer(surface, decls, expr, extra, notes)
@@ -279,6 +283,15 @@ def _typed(expr, shapes, symmetric, extra=(), syntax="matdiff") -> tuple[Expr, d
             raise _function_hint(err, expr, frozenset(decls)) from None
     object.__setattr__(typed, "notes", tuple(dict.fromkeys(notes)))
     return typed, symbols, expr
+
+
+def read_surface(text: str, declared: frozenset[str] = frozenset(), notes: list[str] | None = None,
+                 syntax: str = "matdiff") -> Expr:
+    """Plain text or LaTeX (chosen by :func:`looks_like_latex`) → a surface tree."""
+    from .language.latex import looks_like_latex, parse_latex
+    if isinstance(text, str) and syntax == "matdiff" and looks_like_latex(text):
+        return parse_latex(text, declared, notes)
+    return parse_surface(text, declared, notes, syntax)
 
 
 def _function_hint(err: ShapeError, source: str, declared: frozenset[str]) -> ShapeError:
@@ -320,15 +333,20 @@ def _options(layout, convention):
 
 
 def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
-         convention="unconstrained", syntax="matdiff") -> Derivative:
+         convention="unconstrained", syntax="matdiff", of=None) -> Derivative:
     """∂expr/∂wrt for an expression of any shape.
 
     A scalar expression gives the gradient (denominator layout by default: shaped like
     wrt); a vector by a vector the Jacobian (numerator layout by default: m×n); higher
     ranks a tensor with its vec/Kronecker form.  ``convention='symmetric'`` treats each
     pair of entries of a symmetric variable as one parameter (G + Gᵀ − diag(G)).
+
+    A program (text with ``name = …`` statements) differentiates its last statement, or
+    the one named by ``of``; the result prints in terms of the defined names.
     """
     _options(layout, convention)
+    if is_program(expr):
+        return _diff_program(expr, wrt, of, shapes, symmetric, layout, convention)
     name = _variable(wrt)
     typed, symbols, source = _typed(expr, shapes, symmetric, (name,), syntax)
     x = symbols[name]
@@ -354,6 +372,17 @@ def absent_variable(name: str, e: Expr) -> list[str]:
     hint = f"; did you mean {shown}?" if near else ""
     return [f"{to_pretty(Symbol(name))} does not occur in the expression, so the "
             f"derivative is zero{hint}"]
+
+
+def _diff_program(text, wrt, of, shapes, symmetric, layout, convention) -> Derivative:
+    """∂(statement of)/∂wrt with the definitions substituted; a defined name as the
+    variable stays a symbol (∂L/∂h treats h as free)."""
+    program = parse_program(text, shapes, symmetric)
+    name = _variable(wrt)
+    keep = (name,) if name in program.names else ()
+    d = diff(program.expr(of, keep), name, layout=layout, convention=convention)
+    d.source, d.program = text, program
+    return d
 
 
 def defined(e: Expr, source: str | None = None) -> None:
@@ -387,6 +416,7 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None,
     h = Hessian(first.expr, first, second or first.wrt, layout)
     if wrt2 is not None:
         h.notes += [n for n in absent_variable(second.name, first.expr) if n not in h.notes]
+    h.program = first.program
     return h
 
 
@@ -424,3 +454,151 @@ def parse_like(text, symbols: dict[str, Symbol]) -> Expr:
         return text
     return parse(text, shapes={n: s.shape for n, s in symbols.items()},
                  symmetric=[n for n, s in symbols.items() if s.symmetric])
+
+
+# ----- values ---------------------------------------------------------------------------
+
+def _evaluate_stage(e: Expr, values: dict):
+    from .check.evaluate import value_of
+    return value_of(e, values)
+
+
+STAGES["evaluate"] = _evaluate_stage
+
+
+def evaluate(expr, values: dict, *, shapes=None, symmetric=()):
+    """The value of an expression (or of a program's last statement) at the given values:
+    a float, a 1-D vector or a 2-D matrix, with the conventions of Derivative.evaluate.
+
+    >>> evaluate("Wx", {"W": [[1, 2, 3], [4, 5, 6]], "x": [9, 10, 11]})
+    array([ 62., 152.])
+    """
+    if isinstance(expr, str) and is_program(expr):
+        return parse_program(expr, shapes=shapes, symmetric=symmetric).evaluate(values)
+    return parse(expr, shapes, symmetric).evaluate(values)
+
+
+def values_from_text(text: str) -> dict:
+    """Values written as ``W=[[1,2,3],[4,5,6]]; x=[9,10,11]; c=2`` (read with
+    ast.literal_eval, never eval): a number, a list (vector) or a list of rows (matrix)."""
+    import ast
+
+    from .core.errors import EvaluationError
+    out, start = {}, 0
+    for part in text.split(";"):
+        name, eq, literal = part.partition("=")
+        if not eq or not name.strip():
+            raise EvaluationError("write values as 'name = value; …', e.g. "
+                                  "'W=[[1,2],[3,4]]; x=[1,2]'", text,
+                                  (start, start + max(1, len(part))))
+        try:
+            out[canonical_name(name.strip())] = ast.literal_eval(literal.strip())
+        except (ValueError, SyntaxError):
+            at = start + len(name) + 1
+            raise EvaluationError(f"the value of {name.strip()} is not a number or a list of "
+                                  f"numbers", text, (at, at + max(1, len(literal)))) from None
+        start += len(part) + 1
+    return out
+
+
+# ----- programs of definitions ----------------------------------------------------------
+
+class Program:
+    """Statements ``name = expression`` in order, each over earlier names and free symbols.
+
+    * ``statements``: the parsed statements (name, surface tree, span), in order;
+    * ``shapes``: the shape of every free symbol and every defined name;
+    * ``symbols``: the free symbols (typed), ``definitions``: name → typed expression
+      over earlier names (what a backprop pass walks);
+    * ``expr(of)``: a statement with every definition substituted (typed).
+    """
+
+    def __init__(self, text: str, statements, decls: dict):
+        from .core.nodes import Add, Sum
+        from .core.shapes import Decl
+        from .language.program import expand
+        self.source, self.statements = text, statements
+        self.names = [s.name for s in statements]
+        with deep_recursion():   # one inference over all statements: shapes flow
+            full = [expand(statements, i) for i in range(len(statements))]
+            typed, symbols = infer(Add(tuple(Sum(f) for f in full)), decls, text)
+        # sum(·) made each statement a scalar term; a scalar statement stays itself
+        expanded = [t.arg if isinstance(t, Sum) and not isinstance(f, Sum) else t
+                    for t, f in zip(typed.terms, full)]
+        self.symbols = {n: s for n, s in symbols.items() if n not in self.names}
+        self.expanded = dict(zip(self.names, expanded))
+        self.shapes = {**{n: s.shape for n, s in self.symbols.items()},
+                       **{n: e.shape for n, e in self.expanded.items()}}
+        known = {**_decls(self.symbols), **{n: Decl(self.shapes[n]) for n in self.names}}
+        self.definitions = {s.name: infer(s.surface, known, text)[0] for s in statements}
+        self.notes: list[str] = [n for s in statements for n in s.notes]
+
+    def _index(self, of) -> int:
+        if of is None:
+            return len(self.statements) - 1
+        name = canonical_name(of)
+        if name not in self.names:
+            raise MatdiffError(f"{of} is not defined in this program (it defines "
+                               f"{', '.join(self.names)})")
+        return self.names.index(name)
+
+    def expr(self, of=None, keep=()) -> Expr:
+        """Statement ``of`` (default: the last) with the definitions substituted, except
+        those named in ``keep`` (which stay symbols), typed with the program's shapes."""
+        from .core.shapes import Decl
+        from .language.program import substitute
+        i = self._index(of)
+        if not keep:
+            return self.expanded[self.names[i]]
+        surface: dict[str, Expr] = {}
+        for s in self.statements[:i + 1]:
+            surface[s.name] = substitute(s.surface, {n: e for n, e in surface.items()
+                                                     if n not in keep})
+        decls = {**_decls(self.symbols), **{n: Decl(self.shapes[n]) for n in keep}}
+        with deep_recursion():
+            return infer(surface[self.names[i]], decls, self.source)[0]
+
+    def fold(self, e: Expr) -> Expr:
+        """e written with the defined names where their definitions appear in it."""
+        from .language.program import fold
+        defs = [(Symbol(n, self.shapes[n]), simplify(self.definitions[n]),
+                 simplify(transpose(self.definitions[n]))) for n in self.names]
+        return fold(e, defs)
+
+    def values(self, values: dict) -> dict:
+        """The value of every defined name at the values of the free symbols."""
+        out, given = {}, dict(values)
+        for n in self.names:
+            out[n] = self.definitions[n].evaluate(
+                {k: v for k, v in {**given, **out}.items()
+                 if canonical_name(str(k)) in symbols_of(self.definitions[n])})
+        return out
+
+    def evaluate(self, values: dict, of=None):
+        """The value of statement ``of`` (default: the last)."""
+        return self.values(values)[self.names[self._index(of)]]
+
+    def __repr__(self) -> str:
+        return "<Program " + "; ".join(f"{to_pretty(Symbol(n))} = {to_pretty(self.definitions[n])}"
+                                       for n in self.names) + ">"
+
+
+def _decls(symbols: dict[str, Symbol]) -> dict:
+    from .core.shapes import Decl
+    return {n: Decl(s.shape, s.symmetric) for n, s in symbols.items()}
+
+
+def is_program(text) -> bool:
+    """Text with a definition ``name = …`` is a program."""
+    from .language.program import is_program as check
+    return check(text)
+
+
+def parse_program(text: str, shapes=None, symmetric=()) -> Program:
+    """Read a program of definitions (``;``, new lines or ``\\\\`` between statements)."""
+    from .language.program import parse_statements
+    if not isinstance(text, str):
+        raise MatdiffError(f"expected the program as a string, got {type(text).__name__}")
+    decls = declarations(shapes, symmetric)
+    statements = parse_statements(text, read_surface, frozenset(decls))
+    return Program(text, statements, decls)

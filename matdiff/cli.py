@@ -21,6 +21,10 @@ examples:
   matdiff diff "XᵀX" --wrt X --index            rank 4: Kronecker form and indices
   matdiff hessian "sum(log(1 + exp(Ax)))" --wrt x --check
   matdiff shapes "tr(XᵀAX)"
+  matdiff diff "\\frac{1}{2}\\|\\hat{y} - y\\|_2^2" --wrt "\\hat{y}"   LaTeX input
+  matdiff diff "y = Wx; L = gᵀy" --wrt x --at "W=[[1,2,3],[4,5,6]]; x=[9,10,11]; g=[7,8]"
+  matdiff diff -f notes.txt --wrt W_1          a program of definitions from a file
+  matdiff eval "Wx" --at "W=[[1,2,3],[4,5,6]]; x=[9,10,11]"
 
 declarations (--let): 'c: scalar; A: m×n; W: symmetric; x: vector 3; x1, x2: scalar'
 """
@@ -36,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("diff", help="differentiate an expression (any rank)",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    d.add_argument("expr", help="the expression, e.g. \"aᵀXb\" or \"a'Xb\"")
+    d.add_argument("expr", nargs="?", help="the expression or program, e.g. \"aᵀXb\", "
+                   "\"a'Xb\", \"x^\\top A x\" (LaTeX), \"y = Wx; L = gᵀy\"; '-' reads "
+                   "standard input")
     d.add_argument("--wrt", required=True, action="append",
                    help="the variable, e.g. X (one variable)")
     d.add_argument("--convention", choices=("unconstrained", "symmetric"),
@@ -46,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     h = sub.add_parser("hessian", help="second derivative of a scalar expression",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    h.add_argument("expr")
+    h.add_argument("expr", nargs="?", help="the expression or program ('-': standard input)")
     h.add_argument("--wrt", required=True, action="append",
                    help="the first variable, e.g. x")
     h.add_argument("--wrt2", help="a second variable for a mixed derivative ∂²f/∂x∂y")
@@ -64,14 +70,33 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--latex", action="store_true", help="print a LaTeX handout")
     out.add_argument("--markdown", action="store_true", help="print the README table")
 
+    e = sub.add_parser("eval", help="the value of an expression (or program) at given values",
+                       epilog="example:\n  matdiff eval \"Wx\" --at \"W=[[1,2,3],[4,5,6]]; "
+                       "x=[9,10,11]\"", formatter_class=argparse.RawDescriptionHelpFormatter)
+    e.add_argument("expr", nargs="?", help="the expression or program ('-': standard input)")
+    e.add_argument("--at", required=True, metavar="VALUES",
+                   help="values, e.g. 'W=[[1,2],[3,4]]; x=[1,2]; c=0.5'")
+    _program(e)
+    _declarations(e)
+
     s = sub.add_parser("shapes", help="show the inferred shape of every symbol")
     s.add_argument("expr")
     _declarations(s)
     return parser
 
 
+def _program(p):
+    p.add_argument("-f", "--file", metavar="FILE", help="read the expression or program "
+                   "from a file ('-': standard input)")
+    p.add_argument("--of", metavar="NAME", help="in a program: the statement to use "
+                   "(default: the last)")
+
+
 def _options(p):
     _declarations(p)
+    _program(p)
+    p.add_argument("--at", metavar="VALUES", help="also print the derivative's value at "
+                   "these values, e.g. 'W=[[1,2],[3,4]]; x=[1,2]'")
     p.add_argument("--layout", choices=("numerator", "denominator"),
                    help="layout (default: gradients denominator, Jacobians numerator)")
     fmt = p.add_mutually_exclusive_group()
@@ -120,17 +145,39 @@ def one_variable(args) -> str:
     return args.wrt[0]
 
 
+def source(args) -> str:
+    """The expression or program: the argument, a file (-f), or standard input ('-')."""
+    from .core.errors import MatdiffError
+    if args.file is not None and args.expr is not None:
+        raise MatdiffError("give the expression or -f FILE, not both")
+    if args.file is None and args.expr is None:
+        raise MatdiffError("no expression: give one, '-' for standard input, or -f FILE")
+    path = args.file if args.file is not None else args.expr
+    if path == "-":
+        return sys.stdin.read()
+    if args.file is None:
+        return args.expr
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise MatdiffError(f"cannot read {path}: {e.strerror}") from None
+
+
 def cmd_diff(args) -> int:
     from .api import diff
-    d = diff(args.expr, one_variable(args), shapes=args.let, layout=args.layout,
-             convention=args.convention, syntax=args.syntax)
+    d = diff(source(args), one_variable(args), shapes=args.let, layout=args.layout,
+             convention=args.convention, syntax=args.syntax, of=args.of)
     return show(d, args)
 
 
 def cmd_hessian(args) -> int:
     from .api import hessian
-    return show(hessian(args.expr, one_variable(args), args.wrt2, shapes=args.let,
-                        layout=args.layout,
+    text = source(args)
+    if args.of is not None:
+        from .core.errors import MatdiffError
+        raise MatdiffError("--of is for diff and eval; a Hessian uses the last statement")
+    return show(hessian(text, one_variable(args), args.wrt2, shapes=args.let, layout=args.layout,
                         syntax=args.syntax), args)
 
 
@@ -138,6 +185,25 @@ def print_notes(notes) -> None:
     """Every guess that decided the meaning, one 'note: …' line each on stderr."""
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+
+
+def cmd_eval(args) -> int:
+    from .api import evaluate, is_program, parse_program, values_from_text
+    text, values = source(args), values_from_text(args.at)
+    if is_program(text):
+        print(number_text(parse_program(text, args.let).evaluate(values, args.of)))
+    else:
+        print(number_text(evaluate(text, values, shapes=args.let)))
+    return 0
+
+
+def number_text(value) -> str:
+    """A value as a nested list of shortest numbers: 1650, [39, 54, 69], [[1, 2], [3, 4]]."""
+    import numpy as np
+    if np.ndim(value) == 0:
+        v = float(value)
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.12g}"
+    return "[" + ", ".join(number_text(v) for v in value) + "]"
 
 
 def show(d, args) -> int:
@@ -154,6 +220,11 @@ def show_result(d, args) -> int:
     if args.json:
         out = d.to_dict()
         out["check"] = check.to_dict() if check is not None else None
+        if d.program is not None:
+            out["notes"] = d.program.notes
+        if args.at is not None:
+            from .api import values_from_text
+            out["value"] = json.loads(number_text(d.evaluate(values_from_text(args.at))))
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0 if check is None or check.ok else 1
     if args.latex and args.standalone:
@@ -167,6 +238,11 @@ def show_result(d, args) -> int:
         print(f"{comment}differential: d{_paren(to_pretty(d.expr))} = {to_pretty(d.differential)}")
     if args.index or (d.result is None and d.kron is None):
         print(f"{comment}index notation: {d.index(latex=args.latex)}")
+    for note in (d.program.notes if d.program is not None else ()):
+        print(f"{comment}note: {note}")
+    if args.at is not None:
+        from .api import values_from_text
+        print(f"{comment}value: {number_text(d.evaluate(values_from_text(args.at)))}")
     if check is not None:
         print(check.summary())
     return 0 if check is None or check.ok else 1
@@ -232,8 +308,15 @@ def _paren(text: str) -> str:
 
 
 def cmd_shapes(args) -> int:
-    from .api import _typed
+    from .api import _typed, is_program, parse_program
+    from .core.nodes import Symbol
     from .language.render import shape_text, to_pretty
+    if is_program(args.expr):
+        program = parse_program(args.expr, args.let)
+        for name, shape in program.shapes.items():
+            kind = "defined" if name in program.names else "symbol"
+            print(f"{to_pretty(Symbol(name))}: {shape_text(shape)} ({kind})")
+        return 0
     typed, symbols, _ = _typed(args.expr, args.let, (), syntax=args.syntax)
     for name, sym in symbols.items():
         extra = " (symmetric)" if sym.symmetric else ""
@@ -244,7 +327,7 @@ def cmd_shapes(args) -> int:
 
 
 COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,
-            "shapes": cmd_shapes}
+            "shapes": cmd_shapes, "eval": cmd_eval}
 
 if __name__ == "__main__":   # pragma: no cover
     sys.exit(main())

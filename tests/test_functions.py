@@ -23,8 +23,8 @@ CASES = [   # (id, expression, variable, declarations)
     ("norm1-bars", "‖Ax − y‖₁", "x", ""),
     ("norm1-matrix", "‖X − A‖₁", "X", ""),
     ("elementwise-square", "sum(x.^2)", "x", ""),
-    ("scalar-power-base", "a^b", "a", ""),
-    ("scalar-power-exponent", "a^b", "b", ""),
+    ("scalar-power-base", "a^(b)", "a", ""),
+    ("scalar-power-exponent", "a^(b)", "b", ""),
     ("mean-vector", "mean(x ⊙ x)", "x", ""),
     ("mean-matrix", "mean(AX)", "X", ""),
     ("attention-Q", "sum(softmax(QKᵀ/sqrt(δ))V)", "Q", ""),
@@ -145,7 +145,7 @@ def test_the_verifier_draws_points_away_from_kinks():
 
 def test_symbolic_power_needs_a_scalar_base():
     with pytest.raises(matdiff.ShapeError, match="scalar base"):
-        matdiff.parse("X^b")
+        matdiff.parse("X^(b)")
     with pytest.raises(matdiff.ShapeError, match="must be a scalar"):
         matdiff.parse("X.^y", shapes="y: vector")
     # only names in plain arithmetic become scalars: in zᵀBx, x stays a vector
@@ -160,7 +160,7 @@ def test_entrywise_power_prints_in_every_style():
     assert (to_text(e), to_pretty(e), to_latex(e)) == ("X.^alpha", "X^∘α", "X^{\\circ \\alpha}")
 
 
-HESSIANS = [("sum(softplus(x))", "x"), ("aᵀlogsumexp(X)", "X"), ("a^b", "b"),
+HESSIANS = [("sum(softplus(x))", "x"), ("aᵀlogsumexp(X)", "X"), ("a^(b)", "b"),
             ("sum(x.^3)", "x"), ("sum(softmax(X) ⊙ A)", "X"), ("sum(arctan(Ax))", "x")]
 
 

@@ -256,3 +256,16 @@ def commutation(m: int, n: int) -> np.ndarray:
         for j in range(n):
             K[i * n + j, j * m + i] = 1.0
     return K
+
+
+def value_of(e: Expr, values: dict, symbols: dict[str, Symbol] | None = None):
+    """The user-facing value of a typed expression: float, 1-D vector or 2-D matrix.
+
+    A value that is not finite (log of a negative number, a singular inverse) is an
+    EvaluationError, never a silent nan."""
+    with np.errstate(all="ignore"):
+        v = np.asarray(evaluate(e, values, None, symbols), dtype=float)
+    if not np.all(np.isfinite(v)):
+        raise EvaluationError("the value is not finite at these values (outside the domain: "
+                              "a log or sqrt of a negative number, a singular matrix?)")
+    return to_user(v, e.shape)

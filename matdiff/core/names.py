@@ -3,6 +3,7 @@ names are spelled (``W1``, ``W_1``, ``W₁`` are one name) and split (``Wx`` = W
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .nodes import (
     Det,
@@ -47,35 +48,81 @@ CONSTANT_WORDS = ("eye", "ones")
 FUNCTION_NAMES = sorted((set(FUNCTIONS) | set(SPECIAL_FUNCTIONS)) -
                         {"Tr", "Det", "σ", "sigma"})
 
+ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}   # combining marks
+ACCENT_NAMES = {v: k for k, v in ACCENTS.items()}
+
 _SUB_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_UNIT = re.compile(r"([A-Za-zͰ-Ͽ𝟏])([0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?")
-_NAME = re.compile(r"^(?:[A-Za-zͰ-Ͽ](?:[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?)+$")
+_SUPER_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾", "0123456789()")
+_LETTER = "[A-Za-zÀ-ÖØ-öø-ɏͰ-Ͽ𝟏][\u0302\u0303\u0304]?"
+# a name's optional parts after its letter: an accent written out, a subscript, a
+# superscript label (h^{(k)}, W^{(3)}, h^{k}, h^k with k a letter other than T)
+_SUFFIX = (r"(?P<acc>_(?:hat|bar|tilde)(?![a-z]))?"
+           r"(?P<sub>[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\}))?"
+           r"(?P<label>\^\{\([A-Za-z0-9]+\)\}|\^\((?=[A-Za-z])[A-Za-z0-9]+\)"
+           r"|\^\{(?!T\})[A-Za-z]\}|\^(?![T])[A-Za-z](?![A-Za-z0-9(])|⁽[⁰¹²³⁴-⁹]+⁾)?")
+_UNIT = re.compile(f"(?P<letter>{_LETTER}){_SUFFIX}")
+_SUFFIX_ONLY = re.compile(_SUFFIX)
+_NAME = re.compile(f"^(?:{_LETTER}{_SUFFIX})+$")
+_LATEX_ACCENT = re.compile(r"\\(hat|bar|tilde)\s*\{\s*(.+?)\s*\}(.*)$")
+_LATEX_FONT = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathit|mathcal)\s*\{\s*(.+?)\s*\}(.*)$")
 
 _SUBSCRIPT_TAIL = re.compile(r"[0-9₀-₉}]")
 _SUBSCRIPT = re.compile(r"[0-9]+|[₀-₉]+|_(?:[0-9]+|[A-Za-z]|\{[A-Za-z0-9]+\})")
 
 def canonical_name(raw: str) -> str:
-    """One spelling per name: W1, W_1, W₁, W_{1} → 'W_1'; alpha → 'α'."""
-    raw = raw.strip()
+    """One spelling per name: W1, W_1, W₁, W_{1} → 'W_1'; alpha → 'α'; ŷ, y_hat, \\hat{y}
+    → 'ŷ' (NFC: one character where Unicode has one); W^{(3)} → 'W^(3)'; h^k → 'h^k'."""
+    raw = unicodedata.normalize("NFD", raw.strip())
+    latex = _LATEX_ACCENT.match(raw) or _LATEX_FONT.match(raw)
+    if latex and latex.re is _LATEX_ACCENT:
+        return canonical_name(canonical_name(latex.group(2)) + "_" + latex.group(1) +
+                              latex.group(3))
+    if latex:
+        return canonical_name(latex.group(1) + latex.group(2))
+    if raw.startswith("\\") and raw[1:] in GREEK:
+        return GREEK[raw[1:]]
     if raw in GREEK:
         return GREEK[raw]
     greek = next((g for g in sorted(GREEK, key=len, reverse=True) if raw.startswith(g)), None)
-    if greek and _SUBSCRIPT.fullmatch(raw[len(greek):]):
+    if greek and raw[len(greek):] and _SUFFIX_ONLY.fullmatch(raw[len(greek):]):
         return canonical_name(GREEK[greek] + raw[len(greek):])
     m = _UNIT.fullmatch(raw)
     if not m:
-        return raw
-    letter, sub = m.groups()
-    if not sub:
-        return letter
-    sub = sub.translate(_SUB_DIGITS).lstrip("_").strip("{}")
-    return f"{letter}_{sub}"
+        return unicodedata.normalize("NFC", raw)
+    return spell(m.group("letter"), m.group("acc"), m.group("sub"), m.group("label"))
+
+
+def spell(letter: str, accent: str | None, sub: str | None, label: str | None) -> str:
+    """The canonical spelling from a name's parts (as _UNIT matched them)."""
+    sub = sub.translate(_SUB_DIGITS).lstrip("_").strip("{}") if sub else ""
+    if not accent and sub in ACCENTS:   # y_{hat} as y_hat
+        accent, sub = sub, ""
+    if accent:
+        letter += ACCENTS[accent.lstrip("_")]
+    if sub:
+        letter += "_" + sub
+    if label:
+        body = label.lstrip("^").strip("{}").translate(_SUPER_DIGITS)
+        letter += "^" + body
+    return unicodedata.normalize("NFC", letter)
+
+
+def name_parts(name: str) -> tuple[str, str, str, str]:
+    """(letter, accent word or '', subscript or '', label or '') of a canonical name."""
+    head, _, label = unicodedata.normalize("NFD", name).partition("^")
+    letter, _, sub = head.partition("_")
+    accent = next((w for w, mark in ACCENTS.items() if letter.endswith(mark)), "")
+    return letter[:len(letter) - bool(accent)], accent, sub, label
 
 
 def is_valid_name(name: str) -> bool:
-    """Declared names: a letter (Latin or Greek, or a Greek word) with optional subscript,
-    or a run of such letters."""
-    return name in GREEK or bool(_NAME.match(name))
+    """Declared names: a letter (Latin or Greek, or a Greek word) with optional accent,
+    subscript and label, or a run of such letters."""
+    name = unicodedata.normalize("NFD", name)
+    head, _, label = name.partition("^")
+    if label[1:-1].isalnum() and label[0] + label[-1] == "()":   # canonical W^(3)
+        name = head
+    return name in GREEK or bool(_NAME.match(name)) or canonical_name(name) != name
 
 
 def split_run(run: str, declared: frozenset[str]) -> list[tuple[str, int, int]]:
@@ -92,7 +139,7 @@ def split_run(run: str, declared: frozenset[str]) -> list[tuple[str, int, int]]:
         greek = next((g for g in sorted(GREEK, key=len, reverse=True)
                       if run.startswith(g, i)), None)
         if match is None and greek is not None:   # mu0 → μ₀
-            sub = _SUBSCRIPT.match(run, i + len(greek))
+            sub = _SUFFIX_ONLY.match(run, i + len(greek))
             match = greek + (sub.group(0) if sub else "")
         if match is None:
             match = _UNIT.match(run, i).group(0)

@@ -118,6 +118,11 @@ class Expr:
     def shape(self) -> Shape:
         return STAGES["shape"](self)
 
+    def evaluate(self, values: dict):
+        """The value at the given symbol values (a typed tree, e.g. from ``parse``): a float,
+        a 1-D vector or a 2-D matrix, as ``Derivative.evaluate``."""
+        return STAGES["evaluate"](self, values)
+
     @property
     def is_scalar(self) -> bool:
         return self.shape == ()

@@ -117,8 +117,18 @@ def dialect_declarations(names, decls: dict, syntax: str) -> dict:
     return {**decls, **scalars}
 
 
+# The notes' superscript labels (h^k, h^{(k)}, W⁽³⁾ are names): other tools write a^b for a
+# power, so their dialects read no labels.
+LABEL = r"(?:\^\{\([A-Za-z0-9]+\)\}|\^(?!T)[A-Za-z](?![A-Za-z0-9(])|⁽[⁰¹²³⁴-⁹]+⁾)?"
+
+
 def grammar_for(grammar: str, syntax: str) -> str:
-    """The grammar with the dialect's function names added to CALLFUNC."""
+    """The grammar with the dialect's function names added to CALLFUNC (and, outside
+    matdiff's own syntax, no superscript labels)."""
+    if syntax == "matdiff":
+        return grammar
+    assert LABEL in grammar, "the NAME rule's label part changed: update dialects.LABEL"
+    grammar = grammar.replace(LABEL, "", 1)
     extra = DIALECT_FUNCTIONS[syntax]
     if not extra:
         return grammar

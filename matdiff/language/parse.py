@@ -173,6 +173,10 @@ def unknown_function(text: str, declared: frozenset[str]) -> UnknownFunctionErro
     return None
 
 
+LONE_CARET = ("'^' needs what it raises to: x^T (transpose), X^-1 (inverse), x^2 (power), "
+              "or a label on a name: h^{(k)}, W^{(3)}, h^k")
+
+
 # ----- the parser -------------------------------------------------------------------
 
 @lru_cache(maxsize=4)
@@ -245,6 +249,13 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str], s
 
         @staticmethod
         def _name(n, a, b):
+            base, _, label = n.partition("^")
+            if label in declared and base:   # a^b with b a declared name: a power, no label
+                return ElemPower(Symbol(base, span=(a, b - len(label) - 1)),
+                                 Symbol(label, span=(b - len(label), b)), span=(a, b))
+            if len(label) == 1 and n not in declared:
+                notes.append(f"'{source[a:b]}' is read as one name, {base} with the label "
+                             f"{label} (as h^k in the notes); write {base}^({label}) for a power")
             if n == "I" and "I" not in declared:
                 return Identity(None, span=(a, b))
             if n == "𝟏" or (n.startswith("𝟏_") and n not in declared):   # 𝟏, 𝟏ₙ
@@ -462,7 +473,7 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset(),
         tree = _lark(syntax).parse(marked)
     except UnexpectedCharacters as e:
         ch = source[e.pos_in_stream]
-        error = ParseError(f"unexpected character {ch!r}", source,
+        error = ParseError(LONE_CARET if ch == "^" else f"unexpected character {ch!r}", source,
                            (e.pos_in_stream, e.pos_in_stream + 1))
         raise _first(unknown, error) from None
     except UnexpectedInput as e:
@@ -492,6 +503,10 @@ def _first(a: ParseError | None, b: ParseError) -> ParseError:
 
 def _token_error(text: str, e) -> ParseError:
     token = getattr(e, "token", None)
+    at = len(text) if token is None or token.type == "$END" else token.start_pos
+    before = text[:at].rstrip()
+    if before.endswith("^"):   # x^ followed by nothing it can raise to
+        return ParseError(LONE_CARET, text, (len(before) - 1, len(before)))
     if token is None or token.type == "$END":
         end = len(text.rstrip())
         return ParseError("unexpected end of input: an operand is missing", text,

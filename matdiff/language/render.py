@@ -8,10 +8,11 @@ as a minus sign, and inside a sum as `a − b`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..core.names import FUNCTIONS, GREEK_NAMES, split_run
+from ..core.names import ACCENTS, FUNCTIONS, GREEK_NAMES, name_parts, split_run
 from ..core.nodes import (
     STAGES,
     Add,
@@ -98,17 +99,26 @@ class Printer:
         return self.name(e.name), ATOM
 
     def name(self, name: str) -> str:
-        letter, _, sub = name.partition("_")
+        letter, accent, sub, label = name_parts(name)
         if self.latex:
             letter = "\\" + GREEK_NAMES[letter] if letter in GREEK_NAMES else letter
-            return f"{letter}_{{{sub}}}" if sub else letter
+            letter = f"\\{accent}{{{letter}}}" if accent else letter
+            out = f"{letter}_{{{sub}}}" if sub else letter
+            return f"{{{out}^{{{label}}}}}" if label else out   # {W^{(3)}}^{\top}
         if self.s is TEXT and letter in GREEK_NAMES:
             letter = GREEK_NAMES[letter]
+        if accent:
+            letter = f"{letter}_{accent}" if self.s is TEXT else \
+                unicodedata.normalize("NFC", letter + ACCENTS[accent])
+        # h^k (a letter label) as typed; h^{(k)} keeps its braces (a^{b} is a power)
+        tail = "" if not label else f"^{label}" if label.isalpha() and len(label) == 1 \
+            else f"^{{{label}}}"
         if not sub:
-            return letter
+            return letter + tail
         if self.s is PRETTY and sub.isdigit():
-            return letter + sub.translate(_SUB)
-        return f"{letter}_{sub}" if len(sub) == 1 or sub.isdigit() else f"{letter}_{{{sub}}}"
+            return letter + sub.translate(_SUB) + tail
+        return (f"{letter}_{sub}" if len(sub) == 1 or sub.isdigit() else
+                f"{letter}_{{{sub}}}") + tail
 
     def _Const(self, e: Const):
         v = e.value
@@ -299,7 +309,10 @@ class Printer:
             ring = "" if e.base.shape == () else "\\circ "
             return f"{base}^{{{ring}{self(e.exponent)}}}", POSTFIX
         op = "^" if e.base.shape == () else "^∘" if self.s is PRETTY else ".^"
-        return f"{base}{op}{self.wrap(e.exponent, ATOM)}", POSTFIX
+        exponent = self.wrap(e.exponent, ATOM)
+        if op == "^" and isinstance(e.exponent, Symbol) and exponent.isalpha():
+            exponent = f"({exponent})"   # a^b would read back as the labelled name a^b
+        return f"{base}{op}{exponent}", POSTFIX
 
     def _Kron(self, e: Kron):
         op = " \\otimes " if self.latex else " ⊗ "
