@@ -65,6 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("shapes", help="show the inferred shape of every symbol")
     s.add_argument("expr")
     _declarations(s)
+    s.add_argument("--json", action="store_true", help="print JSON")
+
+    w = sub.add_parser("serve", help="the web app on a local port (needs matdiff[web])",
+                       epilog="example:\n  matdiff serve            then open "
+                       "http://127.0.0.1:8765/", formatter_class=argparse.RawDescriptionHelpFormatter)
+    w.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    w.add_argument("--workers", type=int, default=1,
+                   help="server processes (each with its own pool of derivation workers)")
+    w.add_argument("--pool", type=int, default=2,
+                   help="derivation worker processes per server process (default 2)")
+    w.add_argument("--time-limit", type=float, default=10.0,
+                   help="seconds a request may take before its worker is replaced (default 10)")
     return parser
 
 
@@ -123,9 +137,8 @@ def show(d, args) -> int:
     from .language.render import to_latex, to_pretty, to_text
     check = d.verify(method=args.method, seed=args.seed) if args.check else None
     if args.json:
-        out = d.to_dict()
-        out["check"] = check.to_dict() if check is not None else None
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        from .report import report
+        print(json.dumps(report(d, check), ensure_ascii=False, indent=2))
         return 0 if check is None or check.ok else 1
     if args.latex and args.standalone:
         print(standalone(d, check))
@@ -205,6 +218,10 @@ def _paren(text: str) -> str:
 def cmd_shapes(args) -> int:
     from .api import _typed
     from .language.render import shape_text, to_pretty
+    if args.json:
+        from .report import shapes_report
+        print(json.dumps(shapes_report(args.expr, let=args.let), ensure_ascii=False, indent=2))
+        return 0
     typed, symbols, _ = _typed(args.expr, args.let, ())
     for name, sym in symbols.items():
         extra = " (symmetric)" if sym.symmetric else ""
@@ -213,8 +230,19 @@ def cmd_shapes(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    """Start the web app (uvicorn); the derivations run in a pool of worker processes."""
+    from .core.errors import MatdiffError
+    try:
+        from .web.serve import serve
+    except ImportError as e:
+        raise MatdiffError(f"the web app needs its extra: pip install 'matdiff[web]' ({e})")
+    return serve(host=args.host, port=args.port, workers=args.workers, pool=args.pool,
+                 time_limit=args.time_limit)
+
+
 COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,
-            "shapes": cmd_shapes}
+            "shapes": cmd_shapes, "serve": cmd_serve}
 
 if __name__ == "__main__":   # pragma: no cover
     sys.exit(main())
