@@ -182,6 +182,14 @@ def test_an_error_shows_the_caret_under_the_input(page):
         matdiff.diff("aᵀ(Xb", "X")
     start, end = err.value.span
     assert line == "aᵀ(Xb" and carets == " " * start + "^" * max(1, end - start)
+    # a link to an expression with an error keeps its variable for when it is fixed
+    page.goto(page.base + "?expr=a%E1%B5%80X%2Bb&wrt=X")
+    page.wait_for_selector("#caret:not([hidden])", state="attached", timeout=30_000)
+    assert "wrt=X" in page.url and not page.is_visible("#symbols")
+    page.fill("#expr", "aᵀXb")
+    page.type("#expr", " + 1", delay=10)
+    answered(page)
+    assert page.input_value("#wrt") == "X" and page.text_content("#check").startswith("check passed")
 
 
 def test_the_palette_inserts_at_the_cursor(page):
@@ -235,3 +243,25 @@ def test_crafted_input_is_shown_as_text_never_run(page):
     assert page.is_visible("#error-message")
     assert page.locator("img").count() == 0 and page.title() != "pwned"
     assert "<img" in page.text_content("#caret")
+
+
+def test_the_hessian_switch(page):
+    page.goto(page.base)
+    derive(page, "sum(log(1 + exp(Ax)))", "x")
+    before = page.get_attribute("body", "data-ready")
+    page.select_option("#mode", "hessian")
+    answered(page, before)
+    data = report.hessian_report("sum(log(1 + exp(Ax)))", "x")
+    assert annotation(page) == r"\nabla^2 f = " + data["latex"]
+    assert page.text_content("#convention-line") == data["convention"]
+    assert page.text_content("#check").startswith("check passed")
+
+
+def test_the_copy_button_copies_the_latex(page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(page.base)
+    derive(page, "tr(XᵀAX)", "X")
+    page.click("button[data-copy=latex]")
+    assert page.text_content("button[data-copy=latex]") == "copied"
+    assert page.evaluate("() => navigator.clipboard.readText()") == page.text_content("#latex")
+    assert same_value(page.text_content("#text"), "(A + Aᵀ)X")

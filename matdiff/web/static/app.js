@@ -112,6 +112,7 @@ function showSymbols(list) {
   const body = $("symbols").querySelector("tbody");
   clear(body);
   for (const sym of list) body.appendChild(symbolRow(sym));
+  $("symbols").hidden = list.length === 0;
   const wrt = $("wrt");
   const wanted = wrt.dataset.wanted || wrt.value;
   clear(wrt);
@@ -208,6 +209,7 @@ function showExtra(which, result) {
 function question() {
   const q = {};
   for (const f of FIELDS) q[f] = $(f).value;
+  q.wrt = q.wrt || $("wrt").dataset.wanted || "";   // kept while the expression has an error
   return q;
 }
 
@@ -294,6 +296,7 @@ async function loadExamples() {
     $("expr").value = e.expr;
     $("let").value = e.let;
     $("wrt").dataset.wanted = e.wrt;
+    clear($("wrt"));
     $("mode").value = e.kind === "hessian" ? "hessian" : "diff";
     $("layout").value = e.layout || "";
     $("convention").value = e.convention || "unconstrained";
