@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="derivation worker processes per server process (default 2)")
     w.add_argument("--time-limit", type=float, default=10.0,
                    help="seconds a request may take before its worker is replaced (default 10)")
+    w.add_argument("--memory", type=int, default=1024, metavar="MIB",
+                   help="memory (address space) each derivation worker may use (default 1024)")
     return parser
 
 
@@ -238,7 +240,7 @@ def cmd_serve(args) -> int:
     except ImportError as e:
         raise MatdiffError(f"the web app needs its extra: pip install 'matdiff[web]' ({e})")
     return serve(host=args.host, port=args.port, workers=args.workers, pool=args.pool,
-                 time_limit=args.time_limit)
+                 time_limit=args.time_limit, memory_mb=args.memory)
 
 
 COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,

@@ -140,6 +140,15 @@ def test_deep_nesting_is_a_json_error_not_a_crash(client):
     assert response.status_code == 400 and "nested too deeply" in response.json()["message"]
 
 
+def test_a_request_over_the_memory_limit_is_a_json_error(client):
+    body = {"expr": "xᵀAx", "wrt": "A", "let": "x: vector 20000", "check": True,
+            "method": "central"}          # a 20000×20000 matrix and more: over 1 GiB
+    response = client.post("/api/diff", json=body)
+    assert response.status_code == 400 and "MiB of memory" in response.json()["message"]
+    again = client.post("/api/diff", json={"expr": "xᵀx", "wrt": "x"})
+    assert again.status_code == 200 and same_value(again.json()["result"], "2x")
+
+
 def test_every_response_carries_the_security_headers(client):
     for response in (client.get("/"), client.get("/static/app.js"),
                      client.post("/api/diff", json={"expr": "aᵀx", "wrt": "x"}),

@@ -24,7 +24,8 @@ from starlette.staticfiles import StaticFiles
 from ..core.errors import MatdiffError
 from ..report import error_report
 from .endpoints import RequestError, endpoint
-from .pool import BusyError, TimeLimitError, WorkerPool, default_size, default_time_limit
+from .pool import (BusyError, TimeLimitError, WorkerPool, default_memory_mb, default_size,
+                   default_time_limit)
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 16 * 1024   # bytes: far more than any expression a person types
@@ -107,13 +108,15 @@ def _examples() -> list[dict]:
              "result": e.result} for e in load()]
 
 
-def create_app(pool_size: int | None = None, time_limit: float | None = None) -> Starlette:
+def create_app(pool_size: int | None = None, time_limit: float | None = None,
+               memory_mb: int | None = None) -> Starlette:
     """The app; its worker pool starts and stops with it (ASGI lifespan)."""
 
     @asynccontextmanager
     async def lifespan(app):
         app.state.pool = WorkerPool(pool_size or default_size(),
-                                    time_limit or default_time_limit())
+                                    time_limit or default_time_limit(),
+                                    default_memory_mb() if memory_mb is None else memory_mb)
         app.state.examples = _examples()
         await app.state.pool.start()
         try:

@@ -25,8 +25,17 @@ class BusyError(MatdiffError):
     """Every worker stayed busy for the whole time limit."""
 
 
-def _work(conn) -> None:   # pragma: no cover - runs in the worker process
+def _error(kind: str, message: str) -> dict:
+    return {"error": kind, "message": message, "line": None, "column": None, "source": None,
+            "span": None, "context": None}
+
+
+def _work(conn, memory_mb: int) -> None:   # pragma: no cover - runs in the worker process
     """The worker's loop: receive (endpoint, body), send (status, JSON body)."""
+    if memory_mb:
+        import resource
+        limit = memory_mb * 2 ** 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from .endpoints import answer
     conn.send("ready")
     while True:
@@ -37,20 +46,20 @@ def _work(conn) -> None:   # pragma: no cover - runs in the worker process
         try:
             result = answer(name, body)
         except RecursionError:
-            result = 400, {"error": "LimitError", "message": "the expression is nested too "
-                           "deeply to derive", "line": None, "column": None, "source": None,
-                           "span": None, "context": None}
+            result = 400, _error("LimitError", "the expression is nested too deeply to derive")
+        except MemoryError:
+            result = 400, _error("LimitError", f"the request needs more than the "
+                                 f"{memory_mb} MiB of memory a worker may use")
         except Exception as e:   # a bug: report it as one, keep serving
-            result = 500, {"error": "InternalError", "message": f"internal error: "
-                           f"{type(e).__name__}: {e}"[:500], "line": None, "column": None,
-                           "source": None, "span": None, "context": None}
+            result = 500, _error("InternalError",
+                                 f"internal error: {type(e).__name__}: {e}"[:500])
         conn.send(result)
 
 
 class Worker:
-    def __init__(self, ctx):
+    def __init__(self, ctx, memory_mb: int):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_work, args=(child,), daemon=True,
+        self.process = ctx.Process(target=_work, args=(child, memory_mb), daemon=True,
                                    name="matdiff-worker")
         self.process.start()
         child.close()
@@ -78,10 +87,12 @@ class Worker:
 class WorkerPool:
     """``size`` worker processes; ``await pool.run(endpoint, body)`` → (status, dict)."""
 
-    def __init__(self, size: int = 2, time_limit: float = 10.0, start_timeout: float = 120.0):
+    def __init__(self, size: int = 2, time_limit: float = 10.0, memory_mb: int = 1024,
+                 start_timeout: float = 120.0):
         if size < 1:
             raise MatdiffError(f"the pool needs at least one worker, got {size}")
         self.size, self.time_limit, self.start_timeout = size, time_limit, start_timeout
+        self.memory_mb = memory_mb   # address-space limit of each worker (0: none)
         self._ctx = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[Worker] | None = None
         self._all: set[Worker] = set()        # started and ready
@@ -93,10 +104,12 @@ class WorkerPool:
         await asyncio.gather(*(self._add() for _ in range(self.size)))
 
     async def _add(self) -> None:
-        worker = Worker(self._ctx)
+        worker = Worker(self._ctx, self.memory_mb)
         self._starting.add(worker)
         try:
             ok = await worker.readable(self.start_timeout) and worker.conn.recv() == "ready"
+        except (EOFError, OSError):
+            ok = False
         finally:
             self._starting.discard(worker)
         if not ok:   # pragma: no cover - a worker that cannot even start
@@ -151,6 +164,10 @@ class WorkerPool:
 
 def default_size() -> int:
     return int(os.environ.get("MATDIFF_WEB_POOL", "2"))
+
+
+def default_memory_mb() -> int:
+    return int(os.environ.get("MATDIFF_WEB_MEMORY_MB", "1024"))
 
 
 def default_time_limit() -> float:
