@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from matdiff import report
 from matdiff.cli import main
 from matdiff.identities import load
-from matdiff.web.app import CSP, MAX_BODY, create_app
+from matdiff.web.app import CSP, MAX_BODY, create_app, finite
 from helpers import same_value
 
 TIME_LIMIT = 6.0
@@ -215,3 +215,20 @@ def test_a_pathological_request_hits_the_limit_while_others_are_answered(client)
     assert len(pool.pids()) == 2 and pool.pids() != before
     again = client.post("/api/diff", json={"expr": "xᵀx", "wrt": "x"})
     assert again.status_code == 200 and same_value(again.json()["result"], "2x")
+
+
+def test_a_loopback_server_answers_loopback_names_only():
+    app = create_app(hosts=["127.0.0.1", "localhost"])   # what `matdiff serve` sets
+    local = TestClient(app, base_url="http://127.0.0.1:8765")
+    assert local.get("/").status_code == 200
+    assert local.get("/", headers={"host": "localhost:8765"}).status_code == 200
+    rebound = local.get("/", headers={"host": "attacker.example"})   # DNS rebinding
+    assert rebound.status_code == 400
+
+
+def test_numbers_json_cannot_carry_become_null():
+    answer = {"check": {"max_error": float("nan"), "sizes": {"n": 2}},
+              "values": [1.5, float("inf")]}
+    assert finite(answer) == {"check": {"max_error": None, "sizes": {"n": 2}},
+                              "values": [1.5, None]}
+    json.dumps(finite(answer), allow_nan=False)

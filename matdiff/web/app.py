@@ -12,10 +12,13 @@ balancer scale it.  Every response carries a restrictive Content-Security-Policy
 from __future__ import annotations
 
 import json
+import math
+import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
@@ -55,6 +58,17 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def finite(value):
+    """JSON has no NaN or infinity: such a number (a check's max error) becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
+
+
 def error(err: MatdiffError, status: int) -> JSONResponse:
     return JSONResponse(error_report(err), status_code=status)
 
@@ -90,7 +104,7 @@ async def api(request: Request) -> JSONResponse:
         return error(e, 503)
     except MatdiffError as e:
         return error(e, 500)
-    return JSONResponse(answer, status_code=status)
+    return JSONResponse(finite(answer), status_code=status)
 
 
 async def examples(request: Request) -> JSONResponse:
@@ -109,8 +123,13 @@ def _examples() -> list[dict]:
 
 
 def create_app(pool_size: int | None = None, time_limit: float | None = None,
-               memory_mb: int | None = None) -> Starlette:
-    """The app; its worker pool starts and stops with it (ASGI lifespan)."""
+               memory_mb: int | None = None, hosts: list[str] | None = None) -> Starlette:
+    """The app; its worker pool starts and stops with it (ASGI lifespan).
+
+    ``hosts``: the Host headers it answers (``matdiff serve`` on a loopback address allows
+    only loopback names, so a web page cannot reach it by DNS rebinding); default all."""
+    if hosts is None:
+        hosts = os.environ.get("MATDIFF_WEB_HOSTS", "*").split(",")
 
     @asynccontextmanager
     async def lifespan(app):
@@ -128,5 +147,6 @@ def create_app(pool_size: int | None = None, time_limit: float | None = None,
               Route("/api/{name}", api, methods=["POST"]),
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     app.add_middleware(SecurityHeaders)
     return app
