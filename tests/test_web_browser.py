@@ -262,6 +262,6 @@ def test_the_copy_button_copies_the_latex(page):
     page.goto(page.base)
     derive(page, "tr(XᵀAX)", "X")
     page.click("button[data-copy=latex]")
-    assert page.text_content("button[data-copy=latex]") == "copied"
+    page.wait_for_selector("button[data-copy=latex]:has-text('copied')", timeout=10_000)
     assert page.evaluate("() => navigator.clipboard.readText()") == page.text_content("#latex")
     assert same_value(page.text_content("#text"), "(A + Aᵀ)X")

@@ -144,6 +144,7 @@ function showAnswer(data) {
   $("failure").hidden = true;
   $("caret").hidden = true;
   $("answer").hidden = false;
+  for (const button of document.querySelectorAll("button.copy")) button.textContent = "copy";
   const box = $("math");
   try {
     katex.render(math(data.latex, data), box, {displayMode: true, throwOnError: false, trust: false});
@@ -271,8 +272,7 @@ async function copy(id, button) {
     selection.removeAllRanges();
     selection.addRange(range);
   }
-  button.textContent = "copied";
-  setTimeout(() => { button.textContent = "copy"; }, 1200);
+  button.textContent = "copied";   // until the next answer
 }
 
 async function loadExamples() {
