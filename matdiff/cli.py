@@ -82,6 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("shapes", help="show the inferred shape of every symbol")
     s.add_argument("expr")
     _declarations(s)
+    s.add_argument("--json", action="store_true", help="print JSON")
+
+    w = sub.add_parser("serve", help="the web app on a local port (needs matdiff[web])",
+                       epilog="example:\n  matdiff serve            then open "
+                       "http://127.0.0.1:8765/", formatter_class=argparse.RawDescriptionHelpFormatter)
+    w.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    w.add_argument("--workers", type=int, default=1,
+                   help="server processes (each with its own pool of derivation workers)")
+    w.add_argument("--pool", type=int, default=2,
+                   help="derivation worker processes per server process (default 2)")
+    w.add_argument("--time-limit", type=float, default=10.0,
+                   help="seconds a request may take before its worker is replaced (default 10)")
+    w.add_argument("--memory", type=int, default=1024, metavar="MIB",
+                   help="memory (address space) each derivation worker may use (default 1024)")
     return parser
 
 
@@ -188,22 +204,10 @@ def print_notes(notes) -> None:
 
 
 def cmd_eval(args) -> int:
-    from .api import evaluate, is_program, parse_program, values_from_text
-    text, values = source(args), values_from_text(args.at)
-    if is_program(text):
-        print(number_text(parse_program(text, args.let).evaluate(values, args.of)))
-    else:
-        print(number_text(evaluate(text, values, shapes=args.let)))
+    from .report import eval_report
+    out = eval_report(source(args), args.at, let=args.let, of=args.of)
+    print(json.dumps(out, ensure_ascii=False, indent=2) if getattr(args, "json", False) else out["text"])
     return 0
-
-
-def number_text(value) -> str:
-    """A value as a nested list of shortest numbers: 1650, [39, 54, 69], [[1, 2], [3, 4]]."""
-    import numpy as np
-    if np.ndim(value) == 0:
-        v = float(value)
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.12g}"
-    return "[" + ", ".join(number_text(v) for v in value) + "]"
 
 
 def show(d, args) -> int:
@@ -218,14 +222,8 @@ def show_result(d, args) -> int:
     from .language.render import to_latex, to_pretty, to_text
     check = d.verify(method=args.method, seed=args.seed) if args.check else None
     if args.json:
-        out = d.to_dict()
-        out["check"] = check.to_dict() if check is not None else None
-        if d.program is not None:
-            out["notes"] = d.program.notes
-        if args.at is not None:
-            from .api import values_from_text
-            out["value"] = json.loads(number_text(d.evaluate(values_from_text(args.at))))
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        from .report import report
+        print(json.dumps(report(d, check, at=args.at), ensure_ascii=False, indent=2))
         return 0 if check is None or check.ok else 1
     if args.latex and args.standalone:
         print(standalone(d, check))
@@ -242,6 +240,7 @@ def show_result(d, args) -> int:
         print(f"{comment}note: {note}")
     if args.at is not None:
         from .api import values_from_text
+        from .report import number_text
         print(f"{comment}value: {number_text(d.evaluate(values_from_text(args.at)))}")
     if check is not None:
         print(check.summary())
@@ -311,6 +310,11 @@ def cmd_shapes(args) -> int:
     from .api import _typed, is_program, parse_program
     from .core.nodes import Symbol
     from .language.render import shape_text, to_pretty
+    if args.json:
+        from .report import shapes_report
+        print(json.dumps(shapes_report(args.expr, let=args.let, syntax=args.syntax),
+                         ensure_ascii=False, indent=2))
+        return 0
     if is_program(args.expr):
         program = parse_program(args.expr, args.let)
         for name, shape in program.shapes.items():
@@ -326,8 +330,19 @@ def cmd_shapes(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    """Start the web app (uvicorn); the derivations run in a pool of worker processes."""
+    from .core.errors import MatdiffError
+    try:
+        from .web.serve import serve
+    except ImportError as e:
+        raise MatdiffError(f"the web app needs its extra: pip install 'matdiff[web]' ({e})")
+    return serve(host=args.host, port=args.port, workers=args.workers, pool=args.pool,
+                 time_limit=args.time_limit, memory_mb=args.memory)
+
+
 COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,
-            "shapes": cmd_shapes, "eval": cmd_eval}
+            "shapes": cmd_shapes, "eval": cmd_eval, "serve": cmd_serve}
 
 if __name__ == "__main__":   # pragma: no cover
     sys.exit(main())

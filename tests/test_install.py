@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,6 +20,11 @@ def test_wheel_installs_and_runs_outside_the_repository(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(wheels), str(REPO)], check=True)
     wheel = next(wheels.glob("matdiff-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:     # the web app's page and vendored KaTeX
+        names = set(archive.namelist())
+    for name in ("index.html", "app.js", "style.css", "katex/katex.min.js",
+                 "katex/katex.min.css", "katex/LICENSE", "katex/fonts/KaTeX_Main-Regular.woff2"):
+        assert f"matdiff/web/static/{name}" in names, name
     env_dir = tmp_path / "env"
     venv.create(env_dir, with_pip=False)
     python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
