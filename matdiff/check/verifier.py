@@ -70,6 +70,7 @@ class Check:
     claimed: np.ndarray | None = field(default=None, repr=False)
     entries: int = 0
     note: str = ""
+    subject: str = ""   # what was compared, e.g. "the printed gradient, read back"
 
     def __bool__(self) -> bool:
         return self.ok
@@ -86,7 +87,8 @@ class Check:
         how = "elementwise sympy derivatives" if self.method == "sympy" else \
             "central differences"
         verdict = "passed" if self.ok else "FAILED"
-        text = (f"check {verdict}: {self.entries} entries compared with {how} at {dims} "
+        subject = f" ({self.subject})" if self.subject else ""
+        text = (f"check {verdict}{subject}: {self.entries} entries compared with {how} at {dims} "
                 f"(seed {self.seed}); max error {self.max_error:.2e}")
         if self.note:
             text += f"\n  {self.note}"
@@ -97,7 +99,8 @@ class Check:
 
     def to_dict(self) -> dict:
         return {"passed": self.ok, "method": self.method, "max_error": self.max_error,
-                "sizes": self.sizes, "seed": self.seed, "entries": self.entries}
+                "sizes": self.sizes, "seed": self.seed, "entries": self.entries,
+                "checked": self.subject}
 
 
 def _indent(a) -> str:

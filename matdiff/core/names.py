@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .nodes import Det, Diag, Inverse, LogDet, LogSumExp, Softmax, Sum, Trace
+from .nodes import Det, Diag, Inverse, LogDet, LogSumExp, Softmax, Sum, Trace, Vec
 
 GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
@@ -20,7 +20,7 @@ FUNCTIONS = {
     "tr": Trace, "trace": Trace, "Tr": Trace, "det": Det, "Det": Det, "logdet": LogDet,
     "inv": Inverse, "sum": Sum, "diag": Diag, "softmax": Softmax, "logsumexp": LogSumExp,
     "log": "log", "ln": "log", "exp": "exp", "sin": "sin", "cos": "cos", "tanh": "tanh",
-    "sigmoid": "sigmoid", "σ": "sigmoid", "sigma": "sigmoid", "sqrt": "sqrt",
+    "sigmoid": "sigmoid", "σ": "sigmoid", "sigma": "sigmoid", "sqrt": "sqrt", "vec": Vec,
 }
 FUNCTION_NAMES = sorted(set(FUNCTIONS) - {"Tr", "Det", "σ", "sigma"})
 

@@ -30,12 +30,15 @@ from ..core.nodes import (
     Hadamard,
     Identity,
     Inverse,
+    Kron,
     Mul,
     Norm,
     Ones,
     Power,
     Symbol,
     Transpose,
+    Zero,
+    dim_product,
 )
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
@@ -130,6 +133,33 @@ def _number(text: str, source: str = "", span=None) -> Fraction:
         raise DomainError(f"{text} divides by zero", source, span) from None
 
 
+def _size(text: str):
+    """One dimension of a size subscript: 3, n, d1, m·n (a product, as Kronecker sizes)."""
+    parts = [p for p in re.split(r"\s*[·*]\s*", text.strip().strip("{}")) if p]
+    return dim_product(*(int(p) if p.isdigit() else p for p in parts))
+
+
+def _sized(token: str, declared, source, span) -> Expr:
+    """0_n, 0_(m×n), I_(m·n), 𝟏_(d1), 𝟏_(m×n) (the ones matrix), K_(m,n)."""
+    from ..core.nodes import Commutation
+    head, body = token[0], token.split("_", 1)[1]
+    body = body.strip().removeprefix("(").removesuffix(")").strip("{} ")
+    dims = [_size(d) for d in re.split(r"\s*(?:×|,|\\times)\s*", body)]
+    if any(d == 0 for d in dims):
+        raise ParseError(f"a size must be positive, got {token!r}", source, span)
+    if head == "K":
+        if len(dims) != 2:   # K_{1}: a name, not the commutation matrix
+            return Symbol(canonical_name(token), span=span)
+        return Commutation(*dims, span=span)
+    if head == "0":
+        return Zero((dims[0], dims[1] if len(dims) == 2 else 1), span=span)
+    if head == "𝟏":
+        return Ones((dims[0], dims[1] if len(dims) == 2 else 1), span=span)
+    if len(dims) == 2 and dims[0] != dims[1]:
+        raise ParseError(f"an identity matrix is square, got {token!r}", source, span)
+    return Identity(dims[0], span=span)
+
+
 def _postfix(base: Expr, op: str, span) -> Expr:
     """Decode a postfix token: transpose, inverse, inverse-transpose or a power."""
     op = re.sub(r"\s+", "", op).replace("\\top", "T").replace("⊤", "T")
@@ -171,11 +201,15 @@ def _make_transformer(source: str, declared: frozenset[str]):
 
         @staticmethod
         def _name(n, a, b):
-            if n == "I" and "I" not in declared:
-                return Identity(None, span=(a, b))
-            if n == "𝟏":
-                return Ones(None, span=(a, b))
+            letter, _, sub = n.partition("_")
+            if letter == "I" and "I" not in declared and n not in declared:
+                return Identity(_size(sub) if sub else None, span=(a, b))   # I, I_n
+            if letter == "𝟏":
+                return Ones((_size(sub), 1) if sub else None, span=(a, b))   # 𝟏, 𝟏_n
             return Symbol(n, span=(a, b))
+
+        def sized(self, meta, token):
+            return _sized(str(token), declared, source, _span(meta))
 
         def number(self, meta, token):
             return Const(_number(str(token), source, _span(meta)), span=_span(meta))
@@ -205,6 +239,8 @@ def _make_transformer(source: str, declared: frozenset[str]):
                 return ElemDiv(left, right, span=span)
             if op == "/":
                 return Div(left, right, span=span)
+            if op == "⊗":
+                return Kron(left, right, span=span)
             return Mul(tuple(chain_of(left)) + tuple(chain_of(right)), span=span)
 
         def postfix(self, meta, base, op):
@@ -240,8 +276,54 @@ def _make_transformer(source: str, declared: frozenset[str]):
     return ToExpr()
 
 
+_WHERE = re.compile(r"(?:^|(?<=[\s,)]))where(?=\s)")
+_DEFINITION = re.compile(r"\s*([^\s=;]+)\s*=")
+
+
 def parse_surface(text: str, declared: frozenset[str] = frozenset()) -> Expr:
-    """Parse text into a surface tree (symbols without shapes)."""
+    """Parse text into a surface tree (symbols without shapes).
+
+    A shared-name form as matdiff prints it reads back: ``main where t_1 = …; t_2 = …``
+    (definitions separated by new lines, ';' or ','; each may use the earlier ones)."""
+    if not isinstance(text, str) or not _WHERE.search(text):
+        return _parse_one(text, declared)
+    where = _WHERE.search(text)
+    blank = lambda a, b: "".join(c if c == "\n" else " " for c in text[:a]) + text[a:b]  # noqa: E731
+    main = _parse_one(blank(0, where.start()), declared, text)
+    definitions: dict[str, Expr] = {}
+    pos = where.end()
+    pieces = [(m.start(), m.end()) for m in re.finditer(r"[^\n;]+", text[pos:])]
+    for a, b in pieces:
+        a, b = pos + a, pos + b
+        chunk = text[a:b].rstrip().rstrip(",")
+        if not chunk.strip():
+            continue
+        m = _DEFINITION.match(chunk)
+        if not m:
+            raise ParseError("after 'where' comes a definition such as t_1 = tanh(x)", text,
+                             (a, b))
+        name = canonical_name(m.group(1))
+        body = _parse_one(blank(a + m.end(), a + len(chunk)), declared, text)
+        definitions[name] = _substitute(body, definitions)
+    return _substitute(main, definitions)
+
+
+def _substitute(e: Expr, definitions: dict[str, Expr]) -> Expr:
+    """e with each defined name replaced by its definition (one shared subtree)."""
+    if not definitions:
+        return e
+    memo: dict[int, Expr] = {}
+    from ..core.nodes import walk
+    for node in walk(e):
+        if isinstance(node, Symbol) and node.name in definitions:
+            memo[id(node)] = definitions[node.name]
+            continue
+        kids = node.children()
+        memo[id(node)] = node.rebuild(memo[id(k)] for k in kids) if kids else node
+    return memo[id(e)]
+
+
+def _parse_one(text: str, declared: frozenset[str], source: str | None = None) -> Expr:
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 
     if not isinstance(text, str):
