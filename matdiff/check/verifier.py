@@ -131,7 +131,8 @@ def choose_sizes(exprs: list[Expr], wrt: Symbol, start: int = 2,
 
 
 def concrete(shape, sizes) -> tuple:
-    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
+    from .evaluate import _dim   # a product of sizes, 'm·n', as a vec or ⊗ has
+    return tuple(_dim(d, sizes) for d in shape)
 
 
 def random_value(sym: Symbol, sizes: dict, rng: np.random.Generator) -> np.ndarray:
