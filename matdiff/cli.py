@@ -128,22 +128,26 @@ def show(d, args) -> int:
     from .language.render import to_latex, to_pretty, to_text
     from .core.errors import MatdiffError, VerificationError
     method = args.method or ("sympy" if args.check else "central")
-    check, skipped = None, None
+    check, skipped, failed = None, None, None
     if not args.no_check:
         try:
             check = d.verify(method=method, seed=args.seed)
-        except VerificationError:
-            raise
+        except VerificationError as e:   # the printed form does not even read back
+            failed = f"check FAILED: {e.message}"
         except MatdiffError as e:   # e.g. no point of the domain found: say so, never hide
             skipped = f"check not done: {e.message}"
+    status = 1 if failed or (check is not None and not check.ok) else 0
     if args.json:
         out = d.to_dict()
-        out["check"] = check.to_dict() if check is not None else None
+        out["check"] = check.to_dict() if check is not None else \
+            {"passed": False, "error": failed} if failed else None
         print(json.dumps(out, ensure_ascii=False, indent=2))
-        return 0 if check is None or check.ok else 1
+        return status
     if args.latex and args.standalone:
         print(standalone(d, check))
-        return 0 if check is None or check.ok else 1
+        if failed:
+            print(failed, file=sys.stderr)
+        return status
     render = to_latex if args.latex else to_text if args.text else to_pretty
     comment = "% " if args.latex else ""
     print(render(d.main_form(), names=d.symbols, known_shape=True))
@@ -154,9 +158,11 @@ def show(d, args) -> int:
         print(f"{comment}index notation: {d.index(latex=args.latex)}")
     if check is not None:
         print("\n".join(comment + line for line in check.summary().splitlines()))
+    if failed:
+        print(comment + failed)
     if skipped:
         print(skipped, file=sys.stderr)
-    return 0 if check is None or check.ok else 1
+    return status
 
 
 def standalone(d, check) -> str:

@@ -234,3 +234,31 @@ def test_issue8_shared_where_forms_read_back():
         assert "where" in printed
         again = parse_like(printed, d.symbols)
         assert same_value(d.result, again), printed
+
+
+def test_issue8_a_zero_matrix_inside_diag_reads_back():
+    """diag((B − B)²) printed diag(0²): the zero read back as a scalar, and diag of a scalar
+    is an error. Now diag(0_(n×n)²): a zero matrix with its size."""
+    e = matdiff.simplify(matdiff.parse("diag((B − B)²) + x", shapes="B: n×n"))
+    assert "0_(n×n)" in reads_back(e)
+
+
+def test_issue8_the_check_reads_shared_where_forms_and_kronecker_forms():
+    """The default check reads back what is printed, `where` names and ⊗ included."""
+    for text, wrt in (("sum(tanh(tanh(tanh(tanh(tanh(tanh(x)))))))", "x"), ("XᵀX", "X"),
+                      ("Wx", "W")):
+        d = matdiff.diff(text, wrt, check=True)
+        assert d.read_back().shape == d.main_form().shape
+        assert same_value(d.main_form(), d.read_back())
+
+
+def test_issue8_a_printed_form_that_does_not_read_back_fails_the_cli_check(monkeypatch, capsys):
+    """If the printed text did not parse back, the CLI says 'check FAILED' and exits 1
+    (the result is still shown)."""
+    from matdiff import api
+    from matdiff.cli import main
+    monkeypatch.setattr(api.Derivative, "text", lambda self, shared=None: "a bᵀ +")
+    assert main(["diff", "aᵀXb", "--wrt", "X"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "abᵀ" and out[-1].startswith("check FAILED: the printed gradient does "
+                                                  "not read back")
