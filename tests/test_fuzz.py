@@ -116,7 +116,8 @@ def test_latex_is_well_formed(p):
 ALPHABET = "xyzABWXαλσ()[]{}+-−*/^ᵀ'⁻¹²⊙./|‖_0123456789 ,;trdelogsumexpin"
 TOKENS = ["x", "A", "W", "α", "(", ")", "+", "−", "*", "ᵀ", "⁻¹", "²", "⊙", "./", "/", "‖",
           "||", "_F", "tr(", "det(", "log", "exp(", "σ(", "softmax(", "diag(", "sum(", "I",
-          "𝟏", "½", "2", ".T", "'", "^T", "^-1", " "]
+          "𝟏", "½", "2", ".T", "'", "^T", "^-1", " ", "⊗", "vec(", "I_n", "𝟏_n", "0_n",
+          "0_(m×n)", "K_(m,n)", " where t_1 = ", "\n", ";", "t_1", "I_(m·n)", "0_(2,0)"]
 
 
 def only_matdiff_errors(text):

@@ -262,3 +262,11 @@ def test_issue8_a_printed_form_that_does_not_read_back_fails_the_cli_check(monke
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "abᵀ" and out[-1].startswith("check FAILED: the printed gradient does "
                                                   "not read back")
+
+
+def test_issue8_sizes_must_be_positive():
+    """I_0, 𝟏_0 and 0_(0,2) are typed errors (found by the token fuzzer), not empty arrays."""
+    for text in ("I_0", "𝟏_0 + x", "0_(0,2)"):
+        with pytest.raises(matdiff.ParseError, match="must be positive"):
+            matdiff.parse(text)
+    assert matdiff.parse("I_3 + A").shape == (3, 3)

@@ -202,6 +202,9 @@ def _make_transformer(source: str, declared: frozenset[str]):
         @staticmethod
         def _name(n, a, b):
             letter, _, sub = n.partition("_")
+            if letter in ("I", "𝟏") and sub and n not in declared and _size(sub) == 0:
+                raise ParseError(f"a size must be positive, got {source[a:b]!r}", source,
+                                 (a, b))
             if letter == "I" and "I" not in declared and n not in declared:
                 return Identity(_size(sub) if sub else None, span=(a, b))   # I, I_n
             if letter == "𝟏":
