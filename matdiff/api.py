@@ -83,22 +83,22 @@ class Derivative:
         return self.program.fold(form) if self.program is not None else form
 
     def __str__(self) -> str:
-        return to_text(self.main_form())
+        return to_text(self.main_form(), names=self.symbols, known_shape=True)
 
     def text(self, shared: bool | None = None) -> str:
         """Plain text in the matdiff language (``parse`` reads a matrix form back).
 
         ``shared``: name repeated subexpressions (``where t_1 = …``); by default only when
         writing them out would be much longer (deeply nested compositions)."""
-        return to_text(self.main_form(), shared)
+        return to_text(self.main_form(), shared, self.symbols, True)
 
     def pretty(self, shared: bool | None = None) -> str:
         """Unicode for terminals, e.g. −2AᵀW(x − As)."""
-        return to_pretty(self.main_form(), shared)
+        return to_pretty(self.main_form(), shared, self.symbols, True)
 
     def latex(self, shared: bool | None = None) -> str:
         """LaTeX (amsmath)."""
-        return to_latex(self.main_form(), shared)
+        return to_latex(self.main_form(), shared, self.symbols, True)
 
     def index(self, latex: bool = False) -> str:
         """Index notation, e.g. ∂(Wx)ᵢ/∂Wⱼₖ = δᵢⱼ xₖ — available for every rank."""
@@ -171,6 +171,67 @@ class Derivative:
             value = value.T
         return to_user(value, ()) if value.ndim == 0 else value
 
+    def read_back(self) -> Expr | None:
+        """The printed form (text and Unicode, as printed, `where` names included) parsed
+        again with the problem's shapes — what the user reads, as an expression; None when
+        the printed form is the differential.  Raises VerificationError when the two
+        printed forms do not read back to the same expression."""
+        from .core.errors import VerificationError
+        if self.result is None and self.kron is None:
+            return None
+        if getattr(self, "_read_back", None) is None:
+            form = self.main_form()
+            forms = []
+            symbols, defined = dict(self.symbols), {}
+            if self.program is not None:   # printed with the program's defined names
+                keep = tuple(n for n in self.program.names if n in symbols)
+                defined = {n: self.program.expr(n, keep) for n in self.program.names
+                           if n not in symbols}
+                symbols.update({n: Symbol(n, e.shape) for n, e in defined.items()})
+            for printed in (self.text(), self.pretty()):
+                try:
+                    again = parse_like(printed, symbols, form.shape)
+                    if defined:
+                        from .language.program import substitute
+                        again = substitute(again, defined)
+                except MatdiffError as e:
+                    raise VerificationError(f"the printed {self.form_name()} does not read "
+                                            f"back: {printed!r}: {e.message}") from None
+                if again.shape != form.shape:
+                    raise VerificationError(
+                        f"the printed {self.form_name()} {printed!r} reads back "
+                        f"{shape_text(again.shape)}, not {shape_text(form.shape)}")
+                forms.append(again)
+            self._read_back = forms
+        return self._read_back[0]
+
+    def _printed_tensor(self, values, sizes=None):
+        """The value of what is printed (read back from its text and its Unicode), in the
+        order F.shape + X.shape; raises VerificationError if the two disagree."""
+        import numpy as np
+
+        from .check.evaluate import evaluate
+        from .core.errors import VerificationError
+        if self.read_back() is None:
+            return self._tensor(values, sizes)
+        shape = self._numpy(sizes, values)
+        out = []
+        for form in self._read_back:
+            v = np.asarray(evaluate(form, values, sizes, self.symbols), dtype=float)
+            if self.result is None:   # vec/Kronecker: d vec F = M d vec X (column-major)
+                v = v.T if self.layout == "denominator" else v
+                v = v.reshape(shape, order="F") if v.size == int(np.prod(shape)) else v
+            elif self.kind == "jacobian" and self.layout == "denominator":
+                v = v.T
+            if v.size != int(np.prod(shape, dtype=int)):
+                raise VerificationError(f"the printed {self.form_name()} has "
+                                        f"{v.size} entries where {int(np.prod(shape))} belong")
+            out.append(v.reshape(shape))
+        if not np.allclose(out[0], out[1], rtol=1e-9, atol=1e-12, equal_nan=True):
+            raise VerificationError("the text and the Unicode forms of the result differ "
+                                    "in value")
+        return out[0]
+
     def _tensor(self, values, sizes=None):
         """The value in the order F.shape + X.shape (numpy shapes)."""
         import numpy as np
@@ -194,10 +255,20 @@ class Derivative:
         return tuple(_dim(d, bound) for d in shape)
 
     def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
-        """Check the derivative numerically, entry by entry; returns a Check."""
-        return oracle(method)(self.expr, self.wrt, seed=seed, sizes=sizes,
-                              claimed=lambda values, sz: self._tensor(values, sz),
-                              parameters=self.convention == "symmetric")
+        """Check what is printed, numerically, entry by entry; returns a Check.
+
+        The printed result (its text and its Unicode, parsed back) is evaluated at a random
+        point and compared with elementwise sympy derivatives of the expression
+        (``method='sympy'``) or central differences (``method='central'``, fast)."""
+        check = oracle(method)(self.expr, self.wrt, seed=seed, sizes=sizes,
+                               claimed=lambda values, sz: self._printed_tensor(values, sz),
+                               parameters=self.convention == "symmetric")
+        return self._checked(check)
+
+    def _checked(self, check):
+        check.subject = f"the printed {self.form_name()}, read back from text and Unicode" \
+            if self.result is not None or self.kron is not None else "the differential"
+        return check
 
     def to_dict(self) -> dict:
         return {"input": self.source if self.source is not None else to_text(self.expr),
@@ -221,10 +292,12 @@ class Hessian(Derivative):
     def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
         from .check.verifier import check_with_differences, check_with_sympy
         if method == "central":   # differences of the verified gradient expression
-            return check_with_differences(self.expr, self.wrt, seed=seed, sizes=sizes,
-                                          claimed=lambda v, sz: self._tensor(v, sz))
-        return check_with_sympy(self.f, self.first, seed=seed, sizes=sizes, second=self.wrt,
-                                claimed=lambda v, sz: self._tensor(v, sz))
+            return self._checked(check_with_differences(
+                self.expr, self.wrt, seed=seed, sizes=sizes,
+                claimed=lambda v, sz: self._printed_tensor(v, sz)))
+        return self._checked(check_with_sympy(
+            self.f, self.first, seed=seed, sizes=sizes, second=self.wrt,
+            claimed=lambda v, sz: self._printed_tensor(v, sz)))
 
     def __repr__(self) -> str:
         return f"<Hessian of {to_pretty(self.f)} = {self.pretty()}>"
@@ -333,7 +406,7 @@ def _options(layout, convention):
 
 
 def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
-         convention="unconstrained", syntax="matdiff", of=None) -> Derivative:
+         convention="unconstrained", syntax="matdiff", of=None, check=False) -> Derivative:
     """∂expr/∂wrt for an expression of any shape.
 
     A scalar expression gives the gradient (denominator layout by default: shaped like
@@ -343,18 +416,23 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
 
     A program (text with ``name = …`` statements) differentiates its last statement, or
     the one named by ``of``; the result prints in terms of the defined names.
+    ``check=True`` verifies what is printed (central differences, see
+    :meth:`Derivative.verify`) and raises VerificationError if it is wrong.
     """
     _options(layout, convention)
     if is_program(expr):
-        return _diff_program(expr, wrt, of, shapes, symmetric, layout, convention)
+        return _diff_program(expr, wrt, of, shapes, symmetric, layout, convention, check)
     name = _variable(wrt)
     typed, symbols, source = _typed(expr, shapes, symmetric, (name,), syntax)
     x = symbols[name]
     notes = list(typed.notes) + absent_variable(name, typed)
     with deep_recursion():
         defined(typed, source)
-        return Derivative(typed, x, differential(typed, x), symbols, source, layout,
-                          convention, notes=notes)
+        d = Derivative(typed, x, differential(typed, x), symbols, source, layout,
+                       convention, notes=notes)
+    if check:
+        d.verify(method="central").require()
+    return d
 
 
 def absent_variable(name: str, e: Expr) -> list[str]:
@@ -374,7 +452,7 @@ def absent_variable(name: str, e: Expr) -> list[str]:
             f"derivative is zero{hint}"]
 
 
-def _diff_program(text, wrt, of, shapes, symmetric, layout, convention) -> Derivative:
+def _diff_program(text, wrt, of, shapes, symmetric, layout, convention, check=False) -> Derivative:
     """∂(statement of)/∂wrt with the definitions substituted; a defined name as the
     variable stays a symbol (∂L/∂h treats h as free)."""
     program = parse_program(text, shapes, symmetric)
@@ -382,6 +460,8 @@ def _diff_program(text, wrt, of, shapes, symmetric, layout, convention) -> Deriv
     keep = (name,) if name in program.names else ()
     d = diff(program.expr(of, keep), name, layout=layout, convention=convention)
     d.source, d.program = text, program
+    if check:
+        d.verify(method="central").require()
     return d
 
 
@@ -397,7 +477,7 @@ def defined(e: Expr, source: str | None = None) -> None:
 
 
 def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None,
-            syntax="matdiff") -> Hessian:
+            syntax="matdiff", check=False) -> Hessian:
     """∂²f/∂x∂y for a scalar f: the derivative of the gradient ∇ₓf by y (default y = x).
 
     For vectors it is a matrix (H_ij = ∂²f/∂xᵢ∂yⱼ); for a matrix variable a rank-4 tensor
@@ -417,6 +497,8 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None,
     if wrt2 is not None:
         h.notes += [n for n in absent_variable(second.name, first.expr) if n not in h.notes]
     h.program = first.program
+    if check:
+        h.verify(method="central").require()
     return h
 
 
@@ -448,12 +530,22 @@ def verify(expr, wrt=None, gradient=None, *, shapes=None, symmetric=(), method="
     return oracle(method)(typed, symbols[name], claimed, seed=seed, sizes=sizes)
 
 
-def parse_like(text, symbols: dict[str, Symbol]) -> Expr:
-    """Parse text with the shapes (and symmetry) the given symbols already have."""
+def parse_like(text, symbols: dict[str, Symbol], shape=None) -> Expr:
+    """Parse text with the shapes (and symmetry) the given symbols already have; with
+    ``shape``, the expression is known to have that shape (a derivative's layout fixes
+    it), which sizes a lone I or 𝟏."""
     if isinstance(text, Expr):
         return text
-    return parse(text, shapes={n: s.shape for n, s in symbols.items()},
-                 symmetric=[n for n, s in symbols.items() if s.symmetric])
+    shapes = {n: s.shape for n, s in symbols.items()}
+    symmetric = [n for n, s in symbols.items() if s.symmetric]
+    if shape is None or shape == ():
+        return parse(text, shapes=shapes, symmetric=symmetric)
+    from .core.nodes import Add, Zero
+    decls = declarations(shapes, symmetric)
+    with deep_recursion():
+        surface = read_surface(text, frozenset(decls))
+        typed, _ = infer(Add((surface, Zero(shape))), decls, text)
+    return typed.terms[0]
 
 
 # ----- values ---------------------------------------------------------------------------

@@ -35,18 +35,26 @@ def report(d, check=None, at=None) -> dict:
     return out
 
 
+def checked(d, check=None, method=None, seed=0):
+    """The check the CLI runs: by default central differences on what is printed;
+    ``check=True`` (``--check``) elementwise sympy; ``check=False`` (``--no-check``) none."""
+    if check is False:
+        return None
+    return d.verify(method=method or ("sympy" if check else "central"), seed=seed)
+
+
 def diff_report(expr, wrt, *, let="", layout=None, convention="unconstrained",
-                check=False, method="sympy", seed=0, syntax="matdiff", of=None, at=None) -> dict:
-    """``matdiff diff EXPR --wrt WRT --json`` (with ``--check`` when ``check``)."""
+                check=None, method=None, seed=0, syntax="matdiff", of=None, at=None) -> dict:
+    """``matdiff diff EXPR --wrt WRT --json`` (``check``: see :func:`checked`)."""
     d = diff(expr, wrt, shapes=let, layout=layout, convention=convention, syntax=syntax, of=of)
-    return report(d, d.verify(method=method, seed=seed) if check else None, at)
+    return report(d, checked(d, check, method, seed), at)
 
 
-def hessian_report(expr, wrt, wrt2=None, *, let="", layout=None, check=False,
-                   method="sympy", seed=0, syntax="matdiff", at=None) -> dict:
+def hessian_report(expr, wrt, wrt2=None, *, let="", layout=None, check=None,
+                   method=None, seed=0, syntax="matdiff", at=None) -> dict:
     """``matdiff hessian EXPR --wrt WRT [--wrt2 Y] --json``."""
     h = hessian(expr, wrt, wrt2, shapes=let, layout=layout, syntax=syntax)
-    return report(h, h.verify(method=method, seed=seed) if check else None, at)
+    return report(h, checked(h, check, method, seed), at)
 
 
 def eval_report(expr, at, *, let="", of=None) -> dict:

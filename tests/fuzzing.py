@@ -68,7 +68,7 @@ def expression(draw, shape: str = "s", depth: int = 3) -> str:
             lambda: f"{draw(st.sampled_from(['det', 'logdet', 'log det']))}"
                     f"({draw(st.sampled_from(SQUARE[sq]))})",
             lambda: f"({sub(v)})ᵀ{draw(st.sampled_from(SQUARE[sq if v == sq[0] else v * 2]))}⁻¹({sub(v)})",
-        ]
+        ] + USER_SIDE["s"](sub, draw, v, sq)
     elif shape in ("n", "m"):
         other = "m" if shape == "n" else "n"
         options = [
@@ -86,7 +86,7 @@ def expression(draw, shape: str = "s", depth: int = 3) -> str:
             lambda: f"1 + ({sub(shape)})",
             lambda: f"({sub(shape)})/(1 + ({sub('s')})²)",
             lambda: f"{draw(st.sampled_from(SQUARE[shape * 2]))}⁻¹({sub(shape)})",
-        ]
+        ] + USER_SIDE["v"](sub, draw, shape)
     else:
         r, c = shape[0], shape[1]
         inner = draw(st.sampled_from(["n", "m"]))
@@ -104,6 +104,44 @@ def expression(draw, shape: str = "s", depth: int = 3) -> str:
                         lambda: f"{draw(st.sampled_from(SQUARE[shape]))}⁻¹",
                         lambda: f"({sub(shape)})²", lambda: f"I + ({sub(shape)})"]
     return options[pick % len(options)]()
+
+
+# ----- from the user's side (issue 8): how people type it, and the edges ---------------------
+# Broadcast scalars inside trace, sum and diag; quotients under ./; every spelling of the
+# same operator (ASCII and Unicode, Greek words, ^-1 and inv, .* and ⊙); sized constants
+# and the output-only forms that are input now (vec, ⊗).
+
+def _user_scalar(sub, draw, v, sq):
+    square = draw(st.sampled_from(SQUARE[v * 2]))
+    word = draw(st.sampled_from(["alpha", "beta", "α", "β"]))
+    return [
+        lambda: f"sum(({sub(v)}) ./ (({sub(v)})/(1 + ({sub('s')})²)))",
+        lambda: f"sum(({sub(v)}) + {word})",
+        lambda: f"tr(({sub(sq)}) + {word} I)",
+        lambda: f"sum(diag({sub(sq[0])}) + ({sub(sq)}))",
+        lambda: f"sum(({sub(v)}) .* ({sub(v)}) ./ (2 + ({sub(v)}) .* ({sub(v)})))",
+        lambda: f"({sub(v)})^T inv({square}) ({sub(v)})",
+        lambda: f"({sub(v)})' {square}^-1 ({sub(v)})",
+        lambda: f"{word} * ||{sub(v)}||^2",
+        lambda: f"vec({sub(v)})ᵀvec({sub(v)})",
+        lambda: f"(({sub('s')})/(1 + ({sub('s')})²))/(2 + ({sub('s')})²)",
+        lambda: f"1/(1/2 + ({sub('s')})²)^(1/2)",
+    ]
+
+
+def _user_vector(sub, draw, shape):
+    word = draw(st.sampled_from(["alpha", "β", "2", "½"]))
+    return [
+        lambda: f"({sub(shape)}) ./ (({sub(shape)})/(1 + ({sub('s')})²))",
+        lambda: f"(({sub(shape)}) ./ (1 + ({sub(shape)}) .* ({sub(shape)})))/(1 + {word}^2)",
+        lambda: f"sigma({sub(shape)}) * {word}",
+        lambda: f"vec({sub(shape)})",
+        lambda: f"diag(({sub(shape)}) + {word})𝟏",
+        lambda: f"({sub(shape)}) ⊙ (({sub(shape)}) ./ (2 + ({sub(shape)}) ⊙ ({sub(shape)})))",
+    ]
+
+
+USER_SIDE = {"s": _user_scalar, "v": _user_vector}
 
 
 SYMBOLS_BY_NAME = ["x", "z", "y", "A", "B", "C", "S", "α", "β"]

@@ -43,6 +43,6 @@ def test_seed_004_gradients_from_the_cli(capsys):
     ∂L/∂x = Wᵀ∂L/∂y = (39, 54, 69) and ∂L/∂W = ∂L/∂y xᵀ."""
     at = "W=[[1,2,3],[4,5,6]]; x=[9,10,11]; g=[7,8]"
     assert main(["diff", "y = Wx; L = gᵀy", "--wrt", "x", "--at", at]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "value: [39, 54, 69]"
+    assert "value: [39, 54, 69]" in capsys.readouterr().out.splitlines()
     assert main(["diff", "y = Wx; L = gᵀy", "--wrt", "W", "--at", at]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "value: [[63, 70, 77], [72, 80, 88]]"
+    assert "value: [[63, 70, 77], [72, 80, 88]]" in capsys.readouterr().out.splitlines()

@@ -5,6 +5,9 @@ import pytest
 from helpers import same_value
 
 import matdiff
+from matdiff.api import parse_like
+from matdiff.core.nodes import symbols_of
+from matdiff.language.render import to_pretty, to_text
 
 
 def test_fuzz_zero_over_zero_literal():
@@ -66,7 +69,7 @@ def test_fuzz_a_dimension_never_prints_as_a_symbol_name():
     """tr(I + C) = m + tr(C) printed the dimension as 'm', which reads back as a vector."""
     original = matdiff.parse("tr(I + C)")
     e = matdiff.simplify(original)
-    assert matdiff.to_pretty(e) == "tr(I) + tr(C)" and same_value(original, e)
+    assert matdiff.to_pretty(e) == "tr(I_m) + tr(C)" and same_value(original, e)
 
 
 def test_fuzz_power_of_log_det():
@@ -86,9 +89,9 @@ def test_fuzz_functions_of_a_zero_vector():
     """softmax(x − x) printed as softmax(0), which reads back as a softmax of a scalar."""
     original = matdiff.parse("x + softmax(x − x)")
     e = matdiff.simplify(original)
-    assert matdiff.to_pretty(e) == "x + 𝟏/tr(I)" and same_value(original, e)
+    assert matdiff.to_pretty(e) == "x + 𝟏/tr(I_m)" and same_value(original, e)
     sig = matdiff.parse("σ(x − x)")
-    assert matdiff.to_pretty(matdiff.simplify(sig)) == "½𝟏"
+    assert matdiff.to_pretty(matdiff.simplify(sig)) == "½𝟏_m"
     assert same_value(sig, matdiff.simplify(sig))
 
 
@@ -99,14 +102,15 @@ def test_fuzz_central_differences_allow_for_rounding():
     assert d.verify(method="central").ok and d.verify().ok
 
 
-def test_fuzz_a_lone_ones_vector_reads_back_with_a_clear_error():
-    """(1 + (x − x))/(1 + (xᵀx)²) is 𝟏/(1 + (xᵀx)²): printed, nothing fixes the length of
-    𝟏, so evaluating the read-back form says so (it never guesses a size)."""
+def test_fuzz_a_lone_ones_vector_reads_back_with_its_size():
+    """(1 + (x − x))/(1 + (xᵀx)²) is 𝟏/(1 + (xᵀx)²): nothing else fixes the length of 𝟏,
+    so it prints as 𝟏_m (it used to print a bare 𝟏, whose size nothing fixed)."""
     e = matdiff.simplify(matdiff.parse("(1 + ((x) − (x)))/(1 + ((x)ᵀ(x))²)"))
-    again = matdiff.parse(matdiff.to_text(e))
-    with pytest.raises(matdiff.EvaluationError, match="not fixed by any value"):
-        again_value = __import__("matdiff.check.evaluate", fromlist=["evaluate"]).evaluate
-        again_value(again, {"x": [1.0, 2.0]})
+    for printed in (matdiff.to_text(e), matdiff.to_pretty(e)):
+        assert "𝟏_m" in printed
+        again = parse_like(printed, symbols_of(e))
+        assert again.shape == e.shape and same_value(e, again)
+
 
 
 # ----- issue 8: input bugs --------------------------------------------------------------
@@ -157,3 +161,164 @@ def test_digits_then_subscript_digits_is_a_parse_error():
     """x1₂ (digits, then subscript digits) crashed the name splitter."""
     with pytest.raises(matdiff.ParseError):
         matdiff.parse("x/x1₂")
+
+
+# ----- issue 8: printed forms that lied or did not read back ------------------------------
+
+def reads_back(e, symbols=None, names=()):
+    """Text and Unicode of e parse back (with e's symbols' shapes) to e's shape and value."""
+    symbols = symbols or symbols_of(e)
+    for printed in (to_text(e, names=names), to_pretty(e, names=names)):
+        again = parse_like(printed, symbols)
+        assert again.shape == e.shape and same_value(e, again), printed
+    return to_pretty(e, names=names)
+
+
+def test_issue8_a_quotient_under_elementwise_division_keeps_its_brackets():
+    """sum(y ./ (x/α)) by y printed 𝟏 ./ x/α, which reads back as (𝟏 ./ x)/α."""
+    d = matdiff.diff("sum(y ./ (x/α))", "y")
+    assert reads_back(d.result, d.symbols) == "𝟏 ./ (x/α)"
+    assert d.verify(method="central").ok
+
+
+def test_issue8_a_fraction_as_a_power_base_keeps_its_brackets():
+    """1/(1/2)^(1/2) printed as 1/1/2^(1/2)."""
+    e = matdiff.parse("1/(1/2)^(1/2)")
+    assert to_text(e) == "1/(1/2)^(1/2)"
+    assert reads_back(e) == "1/½^(1/2)"
+
+
+def test_issue8_every_right_operand_of_a_term_operator_is_a_unary():
+    """a ⊙ (b ./ c), a ./ (b ⊙ c), a ./ (b/α), (x/α) ⊙ y print so that they read back."""
+    for text in ("x ⊙ (z ./ y)", "x ./ (z ⊙ y)", "x ./ (z/α)", "(x/α) ⊙ z", "x ./ (−z)",
+                 "x ⊙ (−z)", "(x ./ z) ./ y", "x ./ (z ./ y)"):
+        reads_back(matdiff.parse(text, shapes="x, y, z: vector n"))
+
+
+def test_issue8_ones_carry_their_size_where_nothing_fixes_it():
+    """sum(zᵀU) by U printed z𝟏𝟏ᵀ (a matrix of ones, read back n×n): now z 𝟏_nᵀ."""
+    d = matdiff.diff("sum(zᵀU)", "U")
+    assert reads_back(d.result, d.symbols) == "z 𝟏_nᵀ"
+    assert d.verify(method="central").ok
+    d = matdiff.diff("sum(U)", "U")
+    assert reads_back(d.result, d.symbols) == "𝟏_m𝟏_nᵀ"
+
+
+def test_issue8_sigmoid_prints_as_a_word_when_sigma_is_a_symbol():
+    """With σ a declared scalar, σ(x) reads as σ·x: sigmoid must print as sigmoid(x)."""
+    d = matdiff.diff("σ sigmoid(x)", "σ", shapes="σ: scalar")
+    printed = d.pretty()
+    assert "sigmoid(" in printed and "σ(" not in printed
+    reads_back(d.result, d.symbols, names=d.symbols)
+    assert d.verify().ok
+
+
+def test_issue8_a_log_det_is_never_glued_to_a_name():
+    """τ log det(B) printed as τlog det(B) in Unicode, which reads as τ·l·o·g·det(B)."""
+    e = matdiff.parse("τ logdet(B) + τ", shapes="τ: scalar")
+    assert "τ log det(B)" in reads_back(e)
+
+
+def test_issue8_kronecker_vec_and_commutation_read_back():
+    """⊗, vec(·) and K_(m,n) were output only."""
+    d = matdiff.diff("XᵀX", "X")
+    assert reads_back(d.kron, d.symbols) == "(Xᵀ ⊗ I_n)K_(m,n) + I_n ⊗ Xᵀ"
+    e = matdiff.parse("K_(m,n) vec(X) − vec(Xᵀ)", shapes="X: m×n")
+    assert same_value(e, matdiff.parse("0_(n·m)", shapes="X: m×n")) or \
+        same_value(e, matdiff.parse("0 vec(X)", shapes="X: m×n"))
+
+
+def test_issue8_zeros_print_with_their_size():
+    """A zero vector or matrix printed as 0 read back as the scalar 0."""
+    from matdiff.core.nodes import Zero
+    for shape, printed in (((3, 1), "0_3"), (("m", "n"), "0_(m×n)")):
+        z = Zero(shape)
+        assert to_pretty(z) == printed
+        assert matdiff.parse(printed).shape == shape
+    assert matdiff.parse("0_(m,n)").shape == ("m", "n")
+
+
+def test_issue8_the_check_verifies_what_is_printed():
+    """A wrong printed form with a right differential (diff("x yᵀ z", "x") printed I) was
+    reported as 'check passed': the check now reads back and evaluates the printed form."""
+    d = matdiff.diff("xᵀAx", "x")
+    assert d.verify(method="central").ok and d.verify().ok
+    d.result = matdiff.parse("A x", shapes={"A": d.symbols["A"].shape,
+                                            "x": d.symbols["x"].shape})
+    d._read_back = None
+    for method in ("central", "sympy"):
+        check = d.verify(method=method)
+        assert not check.ok and "printed gradient" in check.summary()
+    with pytest.raises(matdiff.VerificationError):
+        d.verify(method="central").require()
+
+
+def test_issue8_diff_with_check_raises_on_a_wrong_printed_form(monkeypatch):
+    """matdiff.diff(..., check=True) verifies what is printed and raises when it is wrong."""
+    assert matdiff.diff("aᵀXb", "X", check=True).verify(method="central").ok
+    from matdiff import api
+    wrong = api.Derivative._forms
+
+    def forms(self):
+        wrong(self)
+        self.result = self.wrt if self.kind == "gradient" else self.result
+    monkeypatch.setattr(api.Derivative, "_forms", forms)
+    with pytest.raises(matdiff.VerificationError):
+        matdiff.diff("aᵀXb", "X", check=True)
+
+
+def test_issue8_the_cli_checks_by_default(capsys):
+    from matdiff.cli import main
+    assert main(["diff", "aᵀXb", "--wrt", "X"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith("check passed (the printed gradient, read back") and \
+        "central differences" in out[-1]
+    assert main(["diff", "aᵀXb", "--wrt", "X", "--check"]) == 0
+    assert "elementwise sympy" in capsys.readouterr().out.splitlines()[-1]
+    assert main(["diff", "aᵀXb", "--wrt", "X", "--no-check"]) == 0
+    assert "check" not in capsys.readouterr().out
+
+
+def test_issue8_shared_where_forms_read_back():
+    """`… where t₁ = tanh(x)` forms were output only."""
+    d = matdiff.diff("tanh(tanh(tanh(tanh(x))))", "x")
+    for printed in (d.text(shared=True), d.pretty(shared=True)):
+        assert "where" in printed
+        again = parse_like(printed, d.symbols)
+        assert same_value(d.result, again), printed
+
+
+def test_issue8_a_zero_matrix_inside_diag_reads_back():
+    """diag((B − B)²) printed diag(0²): the zero read back as a scalar, and diag of a scalar
+    is an error. Now diag(0_(n×n)²): a zero matrix with its size."""
+    e = matdiff.simplify(matdiff.parse("diag((B − B)²) + x", shapes="B: n×n"))
+    assert "0_(n×n)" in reads_back(e)
+
+
+def test_issue8_the_check_reads_shared_where_forms_and_kronecker_forms():
+    """The default check reads back what is printed, `where` names and ⊗ included."""
+    for text, wrt in (("sum(tanh(tanh(tanh(tanh(tanh(tanh(x)))))))", "x"), ("XᵀX", "X"),
+                      ("Wx", "W")):
+        d = matdiff.diff(text, wrt, check=True)
+        assert d.read_back().shape == d.main_form().shape
+        assert same_value(d.main_form(), d.read_back())
+
+
+def test_issue8_a_printed_form_that_does_not_read_back_fails_the_cli_check(monkeypatch, capsys):
+    """If the printed text did not parse back, the CLI says 'check FAILED' and exits 1
+    (the result is still shown)."""
+    from matdiff import api
+    from matdiff.cli import main
+    monkeypatch.setattr(api.Derivative, "text", lambda self, shared=None: "a bᵀ +")
+    assert main(["diff", "aᵀXb", "--wrt", "X"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "abᵀ" and out[-1].startswith("check FAILED: the printed gradient does "
+                                                  "not read back")
+
+
+def test_issue8_sizes_must_be_positive():
+    """I_0, 𝟏_0 and 0_(0,2) are typed errors (found by the token fuzzer), not empty arrays."""
+    for text in ("I_0", "𝟏_0 + x", "0_(0,2)"):
+        with pytest.raises(matdiff.ParseError, match="must be positive"):
+            matdiff.parse(text)
+    assert matdiff.parse("I_3 + A").shape == (3, 3)

@@ -325,6 +325,13 @@ def _pullback(L: Expr, G: Expr, x) -> list[Expr]:
 
 
 @_pullback.register
+def _(L: Kron, G, x):
+    raise NoRuleError(f"a gradient through a Kronecker product ⊗ is not supported yet (its "
+                      f"vec/Kronecker form is: differentiate the ⊗ expression itself by "
+                      f"{x.name})")
+
+
+@_pullback.register
 def _(L: Differential, G, x):
     return [G]
 

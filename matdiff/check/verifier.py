@@ -74,6 +74,7 @@ class Check:
     claimed: np.ndarray | None = field(default=None, repr=False)
     entries: int = 0
     note: str = ""
+    subject: str = ""   # what was compared, e.g. "the printed gradient, read back"
 
     def __bool__(self) -> bool:
         return self.ok
@@ -90,7 +91,9 @@ class Check:
         how = "elementwise sympy derivatives" if self.method == "sympy" else \
             "central differences"
         verdict = "passed" if self.ok else "FAILED"
-        text = (f"check {verdict}: {self.entries} entries compared with {how} at {dims} "
+        subject = f" ({self.subject})" if self.subject else ""
+        entries = "1 entry" if self.entries == 1 else f"{self.entries} entries"
+        text = (f"check {verdict}{subject}: {entries} compared with {how} at {dims} "
                 f"(seed {self.seed}); max error {self.max_error:.2e}")
         if self.note:
             text += f"\n  {self.note}"
@@ -101,7 +104,8 @@ class Check:
 
     def to_dict(self) -> dict:
         return {"passed": self.ok, "method": self.method, "max_error": self.max_error,
-                "sizes": self.sizes, "seed": self.seed, "entries": self.entries}
+                "sizes": self.sizes, "seed": self.seed, "entries": self.entries,
+                "checked": self.subject}
 
 
 def _indent(a) -> str:
@@ -132,7 +136,8 @@ def choose_sizes(exprs: list[Expr], wrt: Symbol, start: int = 2,
 
 
 def concrete(shape, sizes) -> tuple:
-    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
+    from .evaluate import _dim   # a product of sizes, 'm·n', as a vec or ⊗ has
+    return tuple(_dim(d, sizes) for d in shape)
 
 
 def random_value(sym: Symbol, sizes: dict, rng: np.random.Generator) -> np.ndarray:

@@ -16,6 +16,7 @@ from .nodes import (
     Softmax,
     Sum,
     Trace,
+    Vec,
 )
 
 GREEK = {
@@ -32,7 +33,7 @@ FUNCTIONS = {
     "tr": Trace, "trace": Trace, "Tr": Trace, "det": Det, "Det": Det, "logdet": LogDet,
     "inv": Inverse, "sum": Sum, "diag": Diag, "softmax": Softmax, "logsumexp": LogSumExp,
     "log": "log", "ln": "log", "exp": "exp", "sin": "sin", "cos": "cos", "tanh": "tanh",
-    "sigmoid": "sigmoid", "σ": "sigmoid", "sigma": "sigmoid", "sqrt": "sqrt",
+    "sigmoid": "sigmoid", "σ": "sigmoid", "sigma": "sigmoid", "sqrt": "sqrt", "vec": Vec,
     # the functions ML uses (entrywise) and their reductions
     "tan": "tan", "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan",
     "relu": "relu", "softplus": "softplus", "abs": "abs", "sign": "sign", "step": "step",

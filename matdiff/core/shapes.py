@@ -281,6 +281,9 @@ class _Inference:
         self.revised = revised or {}          # name → 'vector' | 'row': a revised guess
         self.wanted: dict[str, tuple[str, str]] = {}   # revisions found by this pass
         self.in_sum = False                   # inside sum(·) through entrywise steps only
+        self.eager: set[str] = set()
+        self.seen: dict[int, tuple] = {}
+        self.keep: list = []   # the visited nodes stay alive, so their ids stay theirs
 
     def guessed_scalar(self, name: str) -> bool:
         """A scalar only by its letter (α, μ, λ): a guess that the expression may revise."""
@@ -321,15 +324,21 @@ class _Inference:
         return self.visit(e)
 
     def visit(self, e: Expr):
+        done = self.seen.get(id(e))   # a shared subtree (a read-back `where` form) once
+        if done is not None:
+            return done
         method = getattr(self, "visit_" + type(e).__name__)
         keep = self.in_sum
         if type(e) not in _ENTRYWISE or (type(e) is Mul and sum(
                 not isinstance(f, Const) for f in e.factors) > 1):
             self.in_sum = False
         try:
-            return method(e)
+            out = method(e)
         finally:
             self.in_sum = keep
+        self.seen[id(e)] = out
+        self.keep.append(e)
+        return out
 
     def visit_Symbol(self, e: Symbol):
         if e.name not in self.symbol_shapes:
@@ -348,12 +357,58 @@ class _Inference:
         return e, ()
 
     def visit_Identity(self, e):
-        v = e.n if isinstance(e.n, int) else Var()   # I₃ is 3×3; I, I_n, eye: inferred
+        v = Var() if e.n is None else e.n   # I, or I_n / I₃ with its size
         return Identity(v, span=e.span), (v, v)
 
     def visit_Ones(self, e):
-        shape = (Var(), Var()) if e.shape_ == (None, None) else (Var(), 1)   # matrix(1)
+        shape = (Var(), 1) if e.shape_ is None else \
+            (Var(), Var()) if e.shape_ == (None, None) else e.shape_   # 𝟏, matrix(1), 𝟏_n
         return Ones(shape, span=e.span), shape
+
+    def visit_Zero(self, e):
+        return e, e.shape_
+
+    def visit_DimSize(self, e):
+        return e, ()
+
+    def visit_Commutation(self, e):
+        n = dim_product(e.m, e.n)
+        return e, (n, n)
+
+    def visit_Differential(self, e):
+        of, shape = self.visit(e.of)
+        return Differential(of, span=e.span), shape
+
+    def known(self, shape):
+        """The dims of a Kronecker factor or a vec argument, each unknown one named now (a
+        product of sizes is a name such as 'm·n', so its factors need names first)."""
+        out = []
+        for d in shape:
+            d = self.u.find(d)
+            if isinstance(d, Var):
+                taken = {str(self.u.find(x)) for s in self.symbol_shapes.values() for x in s}
+                taken |= {str(x) for decl in self.decls.values() for x in (decl.shape or ())}
+                taken |= self.eager
+                name = next(n for n in itertools.chain("mnkpqrstuvw",
+                                                        (f"d{i}" for i in itertools.count(1)))
+                            if n not in taken)
+                self.eager.add(name)
+                self.u.unify(d, name)
+                d = name
+            out.append(d)
+        return tuple(out)
+
+    def visit_Kron(self, e):
+        (a, sa), (b, sb) = self.visit(e.left), self.visit(e.right)
+        (p, q), (r, t) = (self.known(s) if s != () else (1, 1) for s in (sa, sb))
+        return Kron(a, b, span=e.span), (dim_product(p, r), dim_product(q, t))
+
+    def visit_Vec(self, e):
+        arg, shape = self.visit(e.arg)
+        if shape == ():
+            return arg, ()
+        m, n = self.known(shape)
+        return Vec(arg, span=e.span), (dim_product(m, n), 1)
 
     def visit_Mul(self, e: Mul):
         items = [self.visit(f) for f in e.factors]
@@ -537,6 +592,11 @@ class _Inference:
         self.square(shape, e.arg, "diag of a matrix")
         return DiagVec(arg, span=e.span), (shape[0], 1)
 
+    def visit_DiagMat(self, e):
+        return self.visit_Diag(e)
+
+    visit_DiagVec = visit_DiagMat
+
     def _vector_arg(self, e, what):
         arg, shape = self.visit(e.arg)
         if shape == () or not self.u.unify(shape[1], 1):
@@ -635,7 +695,8 @@ class _Inference:
     # ----- naming and the typed tree -------------------------------------------------
 
     def finish(self, e: Expr) -> Expr:
-        taken = {d for s in self.symbol_shapes.values() for d in s if isinstance(d, str)}
+        taken = {d for s in self.symbol_shapes.values() for d in map(self.u.find, s)
+                 if isinstance(d, str)} | self.eager
         pool = (n for n in itertools.chain("mnkpqrstuvw", (f"d{i}" for i in itertools.count(1)))
                 if n not in taken)
         names: dict = {}

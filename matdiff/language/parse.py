@@ -41,6 +41,7 @@ from ..core.nodes import (
     Identity,
     Inverse,
     LogSumExpRows,
+    Kron,
     Mul,
     Norm,
     Ones,
@@ -49,6 +50,8 @@ from ..core.nodes import (
     Sum,
     Symbol,
     Transpose,
+    Zero,
+    dim_product,
 )
 from .dialects import (
     DIALECT_FUNCTIONS,
@@ -202,6 +205,33 @@ def _number(text: str, source: str = "", span=None) -> Fraction:
         raise DomainError(f"{text} divides by zero", source, span) from None
 
 
+def _size(text: str):
+    """One dimension of a size subscript: 3, n, d1, m·n (a product, as Kronecker sizes)."""
+    parts = [p for p in re.split(r"\s*[·*]\s*", text.strip().strip("{}")) if p]
+    return dim_product(*(int(p) if p.isdigit() else p for p in parts))
+
+
+def _sized(token: str, declared, source, span) -> Expr:
+    """0_n, 0_(m×n), I_(m·n), 𝟏_(d1), 𝟏_(m×n) (the ones matrix), K_(m,n)."""
+    from ..core.nodes import Commutation
+    head, body = token[0], token.split("_", 1)[1]
+    body = body.strip().removeprefix("(").removesuffix(")").strip("{} ")
+    dims = [_size(d) for d in re.split(r"\s*(?:×|,|\\times)\s*", body)]
+    if any(d == 0 for d in dims):
+        raise ParseError(f"a size must be positive, got {token!r}", source, span)
+    if head == "K":
+        if len(dims) != 2:   # K_{1}: a name, not the commutation matrix
+            return Symbol(canonical_name(token), span=span)
+        return Commutation(*dims, span=span)
+    if head == "0":
+        return Zero((dims[0], dims[1] if len(dims) == 2 else 1), span=span)
+    if head == "𝟏":
+        return Ones((dims[0], dims[1] if len(dims) == 2 else 1), span=span)
+    if len(dims) == 2 and dims[0] != dims[1]:
+        raise ParseError(f"an identity matrix is square, got {token!r}", source, span)
+    return Identity(dims[0], span=span)
+
+
 def _postfix(base: Expr, op: str, span) -> Expr:
     """Decode a postfix token: transpose, inverse, inverse-transpose or a power."""
     op = re.sub(r"\s+", "", op).replace("\\top", "T").replace("⊤", "T")
@@ -256,14 +286,18 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str], s
             if len(label) == 1 and n not in declared:
                 notes.append(f"'{source[a:b]}' is read as one name, {base} with the label "
                              f"{label} (as h^k in the notes); write {base}^({label}) for a power")
-            if n == "I" and "I" not in declared:
-                return Identity(None, span=(a, b))
-            if n == "𝟏" or (n.startswith("𝟏_") and n not in declared):   # 𝟏, 𝟏ₙ
-                return Ones(None, span=(a, b))
-            if n.startswith("I_") and n not in declared:   # I_n, I₃: the identity
-                sub = n[2:]
-                return Identity(int(sub) if sub.isdigit() else None, span=(a, b))
+            letter, _, sub = n.partition("_")
+            if letter in ("I", "𝟏") and sub and n not in declared and _size(sub) == 0:
+                raise ParseError(f"a size must be positive, got {source[a:b]!r}", source,
+                                 (a, b))
+            if letter == "I" and "I" not in declared and n not in declared:
+                return Identity(_size(sub) if sub else None, span=(a, b))   # I, I_n
+            if letter == "𝟏":
+                return Ones((_size(sub), 1) if sub else None, span=(a, b))   # 𝟏, 𝟏_n
             return Symbol(n, span=(a, b))
+
+        def sized(self, meta, token):
+            return _sized(str(token), declared, source, _span(meta))
 
         def ones_sub(self, meta, token):   # 1_n: the ones vector
             return Ones(None, span=_span(meta))
@@ -324,6 +358,8 @@ def _make_transformer(source: str, declared: frozenset[str], notes: list[str], s
                 return ElemDiv(left, right, span=span)
             if op == "/":
                 return Div(left, right, span=span)
+            if op == "⊗":
+                return Kron(left, right, span=span)
             grouped.add(id(right))   # A * xᵀy is A·(xᵀy): juxtaposition binds tighter
             return Mul(tuple(chain_of(left)) + (right,), span=span)
 
@@ -437,6 +473,10 @@ def mark_declared_sigma(text: str, declared: frozenset[str]) -> str:
     return text.replace("σ", SIGMA)
 
 
+_WHERE = re.compile(r"(?:^|(?<=[\s,)]))where(?=\s)")
+_DEFINITION = re.compile(r"\s*([^\s=;]+)\s*=")
+
+
 def parse_surface(text: str, declared: frozenset[str] = frozenset(),
                   notes: list[str] | None = None, syntax: str = "matdiff") -> Expr:
     """Parse text into a surface tree (symbols without shapes).
@@ -445,11 +485,52 @@ def parse_surface(text: str, declared: frozenset[str] = frozenset(),
     ``syntax`` names the dialect (:mod:`matdiff.language.dialects`): 'matdiff' (notes:
     ``Wx`` is W·x), 'matrixcalculus' (matrixcalculus.org: multi-letter names, ``*``
     everywhere) or 'sympy' (SymPy's printed matrix expressions).
-    """
+    A shared-name form as matdiff prints it reads back: ``main where t_1 = …; t_2 = …``
+    (definitions separated by new lines, ';' or ','; each may use the earlier ones)."""
     check_syntax(syntax)
+    notes = [] if notes is None else notes
+    if not isinstance(text, str) or not _WHERE.search(text):
+        return _parse_one(text, declared, notes, syntax)
+    where = _WHERE.search(text)
+    blank = lambda a, b: "".join(c if c == "\n" else " " for c in text[:a]) + text[a:b]  # noqa: E731
+    main = _parse_one(blank(0, where.start()), declared, notes, syntax)
+    definitions: dict[str, Expr] = {}
+    pos = where.end()
+    pieces = [(m.start(), m.end()) for m in re.finditer(r"[^\n;]+", text[pos:])]
+    for a, b in pieces:
+        a, b = pos + a, pos + b
+        chunk = text[a:b].rstrip().rstrip(",")
+        if not chunk.strip():
+            continue
+        m = _DEFINITION.match(chunk)
+        if not m:
+            raise ParseError("after 'where' comes a definition such as t_1 = tanh(x)", text,
+                             (a, b))
+        name = canonical_name(m.group(1))
+        body = _parse_one(blank(a + m.end(), a + len(chunk)), declared, notes, syntax)
+        definitions[name] = _substitute(body, definitions)
+    return _substitute(main, definitions)
+
+
+def _substitute(e: Expr, definitions: dict[str, Expr]) -> Expr:
+    """e with each defined name replaced by its definition (one shared subtree)."""
+    if not definitions:
+        return e
+    memo: dict[int, Expr] = {}
+    from ..core.nodes import walk
+    for node in walk(e):
+        if isinstance(node, Symbol) and node.name in definitions:
+            memo[id(node)] = definitions[node.name]
+            continue
+        kids = node.children()
+        memo[id(node)] = node.rebuild(memo[id(k)] for k in kids) if kids else node
+    return memo[id(e)]
+
+
+def _parse_one(text: str, declared: frozenset[str], notes: list[str],
+               syntax: str = "matdiff") -> Expr:
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, VisitError
 
-    notes = [] if notes is None else notes
     if not isinstance(text, str):
         raise ParseError(f"expected the expression as a string, got {type(text).__name__}")
     if not text.strip():

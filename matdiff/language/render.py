@@ -75,10 +75,12 @@ _FUNC_LATEX = {"exp": "\\exp", "log": "\\log", "sin": "\\sin", "cos": "\\cos",
 class Printer:
     """Render one expression in one style; each node type has a method ``_<Name>``."""
 
-    def __init__(self, style: Style):
+    def __init__(self, style: Style, sized: frozenset = frozenset(), sigma_free: bool = True):
         self.s = style
         self.latex = style is LATEX
         self.norm_depth = 0
+        self.sized = sized             # constants printed with their size: I_n, 𝟏_n, 0_(m×n)
+        self.sigma_free = sigma_free   # False when σ names a symbol: print sigmoid(·)
 
     def __call__(self, e: Expr) -> str:
         return self.show(e)[0]
@@ -135,21 +137,42 @@ class Printer:
             return _VULGAR[v]
         return f"{v.numerator}/{v.denominator}"
 
+    def size(self, head: str, dims) -> str:
+        """A constant with its size: I_n, 𝟏_3, I_(m·n), 0_(m×n) (0_(m,n) in text)."""
+        if self.latex:
+            sep = "\\times "
+            return f"{head}_{{{sep.join(str(d) for d in dims)}}}"
+        if len(dims) == 1 and re.fullmatch(r"[A-Za-z]|[0-9]+", str(dims[0])):
+            return f"{head}_{dims[0]}"
+        sep = "," if self.s is TEXT else "×"
+        return f"{head}_({sep.join(str(d) for d in dims)})"
+
     def _Identity(self, e):
-        return "I", ATOM
+        return (self.size("I", (e.n,)) if e in self.sized else "I"), ATOM
 
     def _Zero(self, e):
-        return "0", ATOM
+        if e.shape_ == ():
+            return "0", ATOM
+        rows, cols = e.shape_
+        return self.size("0", (rows,) if cols == 1 else (rows, cols)), ATOM
 
     def _Ones(self, e):
         one = "\\mathbf{1}" if self.latex else "𝟏"
-        if e.shape_[1] != 1:
-            return f"{one}{one}{self.s.transpose}", MUL
-        return one, ATOM
+        rows, cols = e.shape_
+        sized = e in self.sized
+        column = self.size(one, (rows,)) if sized else one
+        if cols == 1:
+            return column, ATOM
+        row = (self.size(one, (cols,)) if sized else one) + self.s.transpose
+        if rows == 1:
+            return row, POSTFIX   # 𝟏ᵀ, a row of ones
+        return f"{column}{' ' if self.s is not PRETTY and sized else ''}{row}", MUL
 
     def _DimSize(self, e):
-        """A dimension as a number: tr(I), never the bare name (which reads as a symbol)."""
-        return self.call("tr", Identity(e.dim), None if not self.latex else "\\operatorname{tr}")
+        """A dimension as a number: tr(I_n), never the bare name (which reads as a symbol)."""
+        if self.latex:
+            return f"\\operatorname{{tr}}{self.paren(self.size('I', (e.dim,)))}", ATOM
+        return f"tr({self.size('I', (e.dim,))})", ATOM
 
     def _Differential(self, e):
         d = "\\mathrm{d}" if self.latex else "d"
@@ -224,12 +247,17 @@ class Printer:
             return f"{left} {right}"
         return f"{left}{right}" if _juxtapose_safely(left, right) else f"{left} {right}"
 
+    # ⊙, ./, / and ⊗ share one left-associative level of the grammar (`term`): a left
+    # operand may be any term, a right operand must be a unary (so a ./ (b/c), never
+    # a ./ b/c, which reads back as (a ./ b)/c).
+
     def _Hadamard(self, e: Hadamard):
-        return self.s.hadamard.join(self.wrap(f, HAD) if isinstance(f, Hadamard) else
-                                    self.wrap(f, DIV) for f in e.factors), HAD
+        first, *rest = e.factors
+        return self.s.hadamard.join([self.wrap(first, HAD)] +
+                                    [self.wrap(f, NEG) for f in rest]), HAD
 
     def _ElemDiv(self, e: ElemDiv):
-        return f"{self.wrap(e.num, HAD)}{self.s.elemdiv}{self.wrap(e.den, DIV)}", HAD
+        return f"{self.wrap(e.num, HAD)}{self.s.elemdiv}{self.wrap(e.den, NEG)}", HAD
 
     def _Power(self, e: Power):
         k = e.exponent
@@ -238,6 +266,9 @@ class Printer:
         if isinstance(e.base, Transpose) and isinstance(e.base.arg, Inverse) and k == 1:
             return self.show(e.base)
         base = self.wrap(e.base, ATOM)
+        if isinstance(e.base, Const) and e.base.value.denominator != 1 and \
+                not base.startswith(self.s.lparen) and base not in _VULGAR.values():
+            base = self.paren(base)   # (1/2)^(1/2): 1/2^(1/2) would misread after a '/'
         if self.latex:
             return f"{base}^{{{self.number(k) if k >= 0 else '-' + self.number(-k)}}}", POSTFIX
         if k.denominator == 1 and self.s is PRETTY:
@@ -274,7 +305,7 @@ class Printer:
     def _Func(self, e: Func):
         if e.name == "sqrt" and self.latex:
             return f"\\sqrt{{{self(e.arg)}}}", ATOM
-        name = "σ" if e.name == "sigmoid" and self.s is PRETTY else e.name
+        name = "σ" if e.name == "sigmoid" and self.s is PRETTY and self.sigma_free else e.name
         return self.call(name, e.arg, _FUNC_LATEX.get(e.name))
 
     def _Sum(self, e):
@@ -316,11 +347,13 @@ class Printer:
 
     def _Kron(self, e: Kron):
         op = " \\otimes " if self.latex else " ⊗ "
-        return f"{self.wrap(e.left, DIV)}{op}{self.wrap(e.right, DIV)}", HAD
+        return f"{self.wrap(e.left, HAD)}{op}{self.wrap(e.right, NEG)}", HAD
 
     def _Commutation(self, e: Commutation):
         if self.latex:
             return f"K_{{{e.m},{e.n}}}", ATOM
+        if self.s is PRETTY:
+            return f"K_({e.m},{e.n})", ATOM
         return f"K_({e.m},{e.n})", ATOM
 
     def _Vec(self, e: Vec):
@@ -374,8 +407,9 @@ def _juxtapose_safely(left: str, right: str) -> bool:
     a = a.lstrip("0123456789")
     if not a:
         return True   # 2A
-    if b in FUNCTIONS and right[len(b):].startswith("(") and b != "σ":
-        return False   # C softmax(y), not Csoftmax(y)
+    if b in FUNCTIONS and b != "σ" or b.startswith(("I_", "K_", "𝟏_")) and \
+            right[len(b):].startswith("("):
+        return False   # C softmax(y), τ log det(B), A K_(m,n): not Csoftmax(y), τlog det(B)
     if not b and right.startswith("(") and len(re.search(r"[A-Za-z]*$", a).group(0)) >= 2:
         return False   # a b c(x): 'abc(' would read as a function
     joined = a + b
@@ -391,23 +425,94 @@ def _juxtapose_safely(left: str, right: str) -> bool:
         return False
 
 
-_TEXT, _PRETTY, _LATEX = Printer(TEXT), Printer(PRETTY), Printer(LATEX)
-
-
-def to_text(e: Expr, shared: bool | None = False) -> str:
+def to_text(e: Expr, shared: bool | None = False, names=(), known_shape: bool = False) -> str:
     """Plain text in the matdiff language: ``parse(to_text(e))`` reads back e's value.
-    ``shared=True`` names repeated subexpressions (where t_1 = …); None decides by size."""
-    return _render(_TEXT, e, shared)
+    ``shared=True`` names repeated subexpressions (where t_1 = …); None decides by size.
+    ``names``: further symbol names in scope (a declared σ makes sigmoid print as
+    sigmoid(·)); ``known_shape``: the reader knows e's shape (a derivative's layout fixes
+    it), so I and 𝟏 that fill it need no size."""
+    return _render(TEXT, e, shared, names, known_shape)
 
 
-def to_pretty(e: Expr, shared: bool | None = False) -> str:
+def to_pretty(e: Expr, shared: bool | None = False, names=(), known_shape: bool = False) -> str:
     """Unicode for terminals: −2AᵀW(x − As)."""
-    return _render(_PRETTY, e, shared)
+    return _render(PRETTY, e, shared, names, known_shape)
 
 
-def to_latex(e: Expr, shared: bool | None = False) -> str:
+def to_latex(e: Expr, shared: bool | None = False, names=(), known_shape: bool = False) -> str:
     """LaTeX (amsmath)."""
-    return _render(_LATEX, e, shared)
+    return _render(LATEX, e, shared, names, known_shape)
+
+
+# ----- sizes: which I, 𝟏 must carry their size to read back --------------------------------
+
+def unfixed_constants(e: Expr, known_shape: bool = False) -> frozenset:
+    """The identities and ones in e whose size nothing else in e fixes (so that I, 𝟏 alone
+    would read back with a different or unknown size): they print as I_n, 𝟏_n.
+
+    Found by reading e again as the parser would (every I and 𝟏 without its size, every
+    symbol with its shape) and seeing which sizes the inference cannot pin to a symbol's
+    dimension.  Inside a Kronecker product every I and 𝟏 carries its size.
+    """
+    from ..core.shapes import Decl, infer
+    constants = [n for n in walk(e) if isinstance(n, (Identity, Ones))]
+    if not constants:
+        return frozenset()
+    always: set = set()
+    marks: dict[int, Expr] = {}
+    memo: dict[int, Expr] = {}
+
+    def mark(node):
+        span = (len(marks), len(marks))
+        marks[span[0]] = node
+        return span
+
+    def strip(node):
+        if id(node) in memo:
+            return memo[id(node)]
+        if isinstance(node, Identity):
+            out = Identity(None, span=mark(node))
+        elif isinstance(node, Ones) and node.shape_[1] == 1:
+            out = Ones(None, span=mark(node))
+        elif isinstance(node, Ones):
+            out = Mul((Ones(None, span=mark(node)), Transpose(Ones(None, span=mark(node)))))
+        elif isinstance(node, Kron):
+            always.update(n for n in walk(node) if isinstance(n, (Identity, Ones)))
+            out = node
+        else:
+            kids = node.children()
+            out = node.rebuild(strip(k) for k in kids) if kids else node
+        memo[id(node)] = out
+        return out
+
+    symbols = {n.name: n for n in walk(e) if isinstance(n, Symbol)}
+    fixed = {d for s in symbols.values() for d in s.shape_ or ()}
+    if known_shape:
+        fixed.update(e.shape)
+    for n in walk(e):
+        if isinstance(n, Zero):
+            fixed.update(n.shape_)
+        elif isinstance(n, DimSize):
+            fixed.add(n.dim)
+        elif isinstance(n, Commutation):
+            fixed.update((n.m, n.n))
+        elif n in always:
+            fixed.update(n.shape)
+    try:
+        surface = strip(e)
+        if known_shape and e.shape != ():
+            surface = Add((surface, Zero(e.shape)))
+        typed, _ = infer(surface, {k: Decl(s.shape_, s.symmetric) for k, s in symbols.items()})
+    except Exception:   # noqa: BLE001 — cannot tell: print every size
+        return frozenset(constants)
+    out = set(always)
+    for node in walk(typed):
+        if isinstance(node, (Identity, Ones)) and node.span is not None and \
+                node.span[0] in marks:
+            dims = (node.n,) if isinstance(node, Identity) else node.shape_
+            if any(not isinstance(d, int) and d not in fixed for d in dims):
+                out.add(marks[node.span[0]])
+    return frozenset(out)
 
 
 # ----- shared subexpressions: t₁ = tanh(x), t₂ = tanh(t₁), … --------------------------------
@@ -415,8 +520,10 @@ def to_latex(e: Expr, shared: bool | None = False) -> str:
 _TRIVIAL = (Symbol, Const, Identity, Zero, Ones, DimSize, Differential)
 
 
-def _render(printer: Printer, e: Expr, shared: bool | None) -> str:
+def _render(style: Style, e: Expr, shared: bool | None, names=(), known_shape=False) -> str:
     with deep_recursion():
+        sigma = "σ" in names or any(isinstance(n, Symbol) and n.name == "σ" for n in walk(e))
+        printer = Printer(style, unfixed_constants(e, known_shape), not sigma)
         if shared is None:
             shared = needs_names(e)
         if not shared:

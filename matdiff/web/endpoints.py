@@ -64,12 +64,15 @@ class Endpoint:
         return dict(body)
 
 
+BOOLEAN_WORDS = {"check"}   # None (the default check), true (sympy) or false (none)
+
+
 def _check_type(name, value, default) -> None:
     if value is None and default is None:
         return
     if name in TEXT_WORDS:
         expected, wanted = str, "text"
-    elif isinstance(default, bool):
+    elif isinstance(default, bool) or name in BOOLEAN_WORDS:
         expected, wanted = bool, "true or false"
     elif isinstance(default, int):
         expected, wanted = int, "a whole number"
