@@ -611,9 +611,11 @@ class Program:
         from .language.program import expand
         self.source, self.statements = text, statements
         self.names = [s.name for s in statements]
+        said: list[str] = []
         with deep_recursion():   # one inference over all statements: shapes flow
             full = [expand(statements, i) for i in range(len(statements))]
-            typed, symbols = infer(Add(tuple(Sum(f) for f in full)), decls, text)
+            typed, symbols = infer(Add(tuple(Sum(f) for f in full)), decls, text,
+                                   notes=said, columns=True)
         # sum(·) made each statement a scalar term; a scalar statement stays itself
         expanded = [t.arg if isinstance(t, Sum) and not isinstance(f, Sum) else t
                     for t, f in zip(typed.terms, full)]
@@ -622,8 +624,10 @@ class Program:
         self.shapes = {**{n: s.shape for n, s in self.symbols.items()},
                        **{n: e.shape for n, e in self.expanded.items()}}
         known = {**_decls(self.symbols), **{n: Decl(self.shapes[n]) for n in self.names}}
-        self.definitions = {s.name: infer(s.surface, known, text)[0] for s in statements}
-        self.notes: list[str] = [n for s in statements for n in s.notes]
+        self.definitions = {s.name: infer(s.surface, known, text, columns=True)[0]
+                            for s in statements}
+        self.notes: list[str] = [n for s in statements for n in s.notes] + \
+            list(dict.fromkeys(n for n in said if "bias broadcast" in n))
 
     def _index(self, of) -> int:
         if of is None:
@@ -648,7 +652,7 @@ class Program:
                                                      if n not in keep})
         decls = {**_decls(self.symbols), **{n: Decl(self.shapes[n]) for n in keep}}
         with deep_recursion():
-            return infer(surface[self.names[i]], decls, self.source)[0]
+            return infer(surface[self.names[i]], decls, self.source, columns=True)[0]
 
     def fold(self, e: Expr) -> Expr:
         """e written with the defined names where their definitions appear in it."""
@@ -694,3 +698,305 @@ def parse_program(text: str, shapes=None, symmetric=()) -> Program:
     decls = declarations(shapes, symmetric)
     statements = parse_statements(text, read_surface, frozenset(decls))
     return Program(text, statements, decls)
+
+
+# ----- backprop: every gradient of a program at once, and layer rules (VJPs) -------------
+
+DATA_LETTERS = frozenset("xXyYtT")   # inputs and targets, as the notes name them
+
+
+class Gradients:
+    """The reverse pass through a program: stored upstream gradients δ flowing back
+    statement by statement, and ∂L/∂p for every parameter p (see calculus/backprop.py).
+
+    * ``lines``: :class:`~matdiff.calculus.backprop.Line` s in the order of the pass;
+    * ``parameters`` and ``data``: the free symbols differentiated by, and the rest;
+    * ``upstream``: for a layer rule (:func:`vjp`), the symbol G = ∂L/∂Y, else None.
+    Every printed line reads back (``text()`` in the matdiff language) with the δ names,
+    the defined names and the free symbols; :meth:`verify` checks each gradient's value.
+    """
+
+    def __init__(self, program: Program, lines, output: str, parameters, data,
+                 upstream: Symbol | None = None, notes=()):
+        self.program, self.lines, self.output = program, list(lines), output
+        self.parameters, self.data, self.upstream = list(parameters), list(data), upstream
+        self.notes = list(notes)
+        self.symbols = {**program.symbols,
+                        **{n: Symbol(n, program.shapes[n]) for n in program.names},
+                        **{ln.target.name: ln.target for ln in self.lines}}
+        if upstream is not None:
+            self.symbols[upstream.name] = upstream
+
+    @property
+    def gradients(self) -> dict[str, Expr]:
+        """Parameter name → ∂L/∂p (written with δ names and defined names)."""
+        return {ln.target.name: ln.expr for ln in self.lines if ln.kind == "gradient"}
+
+    @property
+    def deltas(self) -> dict[str, Expr]:
+        """δ name → its expression, in the order of the pass."""
+        return {ln.target.name: ln.expr for ln in self.lines if ln.kind == "delta"}
+
+    # ----- printing ---------------------------------------------------------------------
+
+    def _label(self, line, style: str) -> str:
+        render = {"text": to_text, "pretty": to_pretty, "latex": to_latex}[style]
+        if line.kind == "delta":
+            return render(line.target)
+        loss = "L" if self.upstream is not None else self.output
+        f, x = (render(Symbol(loss)), render(line.target))
+        return {"text": f"d{f}/d{x}", "pretty": f"∂{f}/∂{x}",
+                "latex": f"\\frac{{\\partial {f}}}{{\\partial {x}}}"}[style]
+
+    def _lines(self, style: str) -> list[tuple[str, str]]:
+        render = {"text": to_text, "pretty": to_pretty, "latex": to_latex}[style]
+        return [(self._label(ln, style), render(ln.expr, False, self.symbols, True))
+                for ln in self.lines]
+
+    def text(self) -> str:
+        """One line per step, ``label = expression``, expressions in the matdiff language."""
+        return "\n".join(f"{a} = {b}" for a, b in self._lines("text"))
+
+    def pretty(self) -> str:
+        return "\n".join(f"{a} = {b}" for a, b in self._lines("pretty"))
+
+    __str__ = pretty
+
+    def latex(self) -> str:
+        """An ``align*`` block (amsmath) ready to paste into notes."""
+        rows = " \\\\\n".join(f"  {a} &= {b}" for a, b in self._lines("latex"))
+        return "\\begin{align*}\n" + rows + "\n\\end{align*}"
+
+    def to_dict(self) -> dict:
+        def entry(ln, text, pretty, latex):
+            out = {"name": ln.target.name, "label": pretty[0], "result": text[1],
+                   "unicode": pretty[1], "latex": latex[1]}
+            if ln.kind == "delta":
+                out["statement"] = ln.of
+                out["at"] = to_pretty(ln.at) if ln.at is not None else ln.of
+            return out
+        rows = list(zip(self.lines, self._lines("text"), self._lines("pretty"),
+                        self._lines("latex")))
+        return {"input": self.program.source, "output": self.output,
+                "upstream": self.upstream.name if self.upstream is not None else None,
+                "parameters": [p.name for p in self.parameters],
+                "data": [d.name for d in self.data],
+                "deltas": [entry(*r) for r in rows if r[0].kind == "delta"],
+                "gradients": [entry(*r) for r in rows if r[0].kind == "gradient"],
+                "latex": self.latex(), "notes": list(self.notes)}
+
+    def __repr__(self) -> str:
+        return "<Gradients " + "; ".join(f"{a} = {b}" for a, b in self._lines("pretty")) + ">"
+
+    # ----- numbers ----------------------------------------------------------------------
+
+    def read_back(self) -> list[Expr]:
+        """Every printed line (its text and its Unicode) parsed again with the problem's
+        shapes; raises VerificationError when a line does not read back or the two
+        printed forms differ."""
+        from .core.errors import VerificationError
+        out = []
+        for ln, (_, text), (_, pretty) in zip(self.lines, self._lines("text"),
+                                              self._lines("pretty")):
+            forms = []
+            for printed in (text, pretty):
+                try:
+                    forms.append(parse_like(printed, self.symbols, ln.target.shape))
+                except MatdiffError as e:
+                    raise VerificationError(f"the printed line for {ln.target.name} does "
+                                            f"not read back: {printed!r}: {e.message}") from None
+            if forms[0] != forms[1] and to_text(forms[0]) != to_text(forms[1]):
+                raise VerificationError(f"the text and Unicode lines for {ln.target.name} "
+                                        f"read back differently")
+            out.append(forms[0])
+        return out
+
+    def evaluate(self, values: dict) -> dict:
+        """Every δ and every gradient at the values of the free symbols (and, for a layer
+        rule, of the upstream G), computed from the printed lines read back."""
+        from .check.evaluate import bind, to_user
+        from .check.evaluate import evaluate as value
+        given = {**self.program.symbols, **({self.upstream.name: self.upstream}
+                                             if self.upstream is not None else {})}
+        _, dims = bind(given, {k: v for k, v in values.items()
+                               if canonical_name(str(k)) in given})
+        env = {**{canonical_name(str(k)): v for k, v in values.items()},
+               **self.program.values({k: v for k, v in values.items()
+                                      if canonical_name(str(k)) in self.program.symbols})}
+        out = {}
+        for ln, form in zip(self.lines, self.read_back()):
+            own = symbols_of(form)
+            v = to_user(value(form, {k: env[k] for k in own}, dims, own), ln.target.shape)
+            out[ln.target.name] = v
+            if ln.kind == "delta":   # a gradient is named by its parameter: not a value
+                env[ln.target.name] = v
+        return out
+
+    def verify(self, seed: int = 0, values: dict | None = None):
+        """Check every printed gradient against central differences of the program's
+        output and against ``diff(program, p)``; returns a list of
+        (parameter, max error vs differences, max error vs diff), raising
+        VerificationError when one is off."""
+        import numpy as np
+
+        from .core.errors import VerificationError
+        values = values if values is not None else self.random_values(seed)
+        ours = self.evaluate(values)
+        report = []
+        for p in self.parameters:
+            claimed = np.asarray(ours[p.name], dtype=float)
+            central = self._central(values, p.name)
+            by_diff = np.asarray(self._diffed(p.name).evaluate(
+                {k: v for k, v in values.items()
+                 if k in self._diffed(p.name).symbols}), dtype=float)
+            errors = (float(np.max(np.abs(claimed - central), initial=0.0)),
+                      float(np.max(np.abs(claimed - by_diff.reshape(claimed.shape)),
+                                   initial=0.0)))
+            scale = 1 + float(np.max(np.abs(central), initial=0.0))
+            if errors[0] > 1e-5 * scale or errors[1] > 1e-8 * scale:
+                raise VerificationError(f"∂{self.output}/∂{p.name}: the printed gradient is "
+                                        f"off by {errors[0]:.3g} from central differences "
+                                        f"and {errors[1]:.3g} from diff")
+            report.append((p.name, *errors))
+        return report
+
+    def _diffed(self, name):
+        if not hasattr(self, "_diff_cache"):
+            self._diff_cache = {}
+        if name not in self._diff_cache:
+            program = self.program if self.upstream is None else self._with_loss()
+            keep = ()
+            self._diff_cache[name] = diff(program.expr(self._loss_name(), keep), name)
+        return self._diff_cache[name]
+
+    def _loss_name(self):
+        return self.output if self.upstream is None else "ell"
+
+    def _with_loss(self) -> Program:
+        """A layer rule checked as a program: ℓ = tr(Gᵀ Y) after the definition."""
+        y = to_text(Symbol(self.output))
+        g = to_text(self.upstream)
+        return parse_program(f"{self.program.source}; ell = tr({g}^T {y})",
+                             shapes={n: s.shape for n, s in
+                                     {**self.program.symbols, g: self.upstream}.items()})
+
+    def _output_value(self, values) -> float:
+        import numpy as np
+        if self.upstream is None:
+            return float(self.program.evaluate(values, self.output))
+        y = np.asarray(self.program.evaluate({k: v for k, v in values.items()
+                                              if k in self.program.symbols}, self.output))
+        g = np.asarray(values[self.upstream.name], dtype=float)
+        return float(np.sum(g.reshape(y.shape) * y))
+
+    def _central(self, values, name, h=1e-6):
+        import numpy as np
+        x = np.asarray(values[name], dtype=float)
+        out = np.zeros(x.shape)
+        for i in np.ndindex(x.shape):
+            up, down = x.copy(), x.copy()
+            up[i] += h
+            down[i] -= h
+            out[i] = (self._output_value({**values, name: up}) -
+                      self._output_value({**values, name: down})) / (2 * h)
+        return out
+
+    def random_values(self, seed: int = 0) -> dict:
+        """Domain-valid random values of every free symbol (and G), at distinct sizes."""
+        from .check.verifier import _user, choose_sizes, random_point
+        symbols = dict(self.program.symbols)
+        if self.upstream is not None:
+            symbols[self.upstream.name] = self.upstream
+        whole = self.program.expr(self.output)
+        sizes = choose_sizes([whole] + ([self.upstream] if self.upstream else []),
+                             next(iter(symbols.values())), start=2)
+        point = random_point(symbols, sizes, seed)
+        return {n: _user(v, symbols[n].shape) for n, v in point.items()}
+
+
+def _split_names(names) -> list[str]:
+    if names is None:
+        return []
+    if isinstance(names, str):
+        names = [n for n in names.replace(";", ",").split(",") if n.strip()]
+    return [_variable(n) for n in names]
+
+
+def _parameters(program: Program, wrt, data, skip=()) -> tuple[list, list, list[str]]:
+    """The parameters: ``wrt`` if given, else every free symbol that is not data (named
+    in ``data``, or by default a scalar or a name whose letter is x, X, y, Y, t, T)."""
+    from .core.names import name_parts
+    symbols = {n: s for n, s in program.symbols.items() if n not in skip}
+    chosen, given_data = _split_names(wrt), _split_names(data)
+    for n in chosen + given_data:
+        if n not in symbols:
+            raise DeclarationError(f"{n} is not a free symbol of the program (its free "
+                                   f"symbols: {', '.join(symbols) or 'none'})")
+    notes = []
+    if not chosen:
+        chosen = [n for n, s in symbols.items() if n not in given_data and s.shape != ()
+                  and (given_data or name_parts(n)[0] not in DATA_LETTERS)]
+        if not chosen:
+            raise DeclarationError("no parameters to differentiate by: name them with "
+                                   "wrt= (CLI --wrt W1,b1)")
+        rule = "not named in --data" if given_data else \
+            "except scalars and names whose letter is x, X, y, Y, t or T (data)"
+        notes.append(f"parameters: {', '.join(to_pretty(symbols[n]) for n in chosen)} "
+                     f"(every free matrix or vector {rule}); name them with --wrt")
+    data_names = [n for n in symbols if n not in chosen]
+    return [symbols[n] for n in chosen], [symbols[n] for n in data_names], notes
+
+
+def gradients(program, wrt=None, *, data=None, of=None, shapes=None, symmetric=(),
+              check=False) -> Gradients:
+    """∂L/∂p for every parameter p of a program at once, by the reverse pass: the last
+    statement (or ``of``) is L; ``wrt`` names the parameters (default: every free matrix
+    or vector that is not data — see :func:`_parameters`; ``data`` names the data)."""
+    from .calculus.backprop import reverse_pass
+    p = program if isinstance(program, Program) else parse_program(program, shapes, symmetric)
+    out = p.names[p._index(of)]
+    if p.shapes[out] != ():
+        raise NoRuleError(f"backprop needs a scalar output: {out} is "
+                          f"{shape_text(p.shapes[out])} (name a scalar with of=, or give "
+                          f"an upstream gradient: matdiff.vjp)")
+    params, data_syms, notes = _parameters(p, wrt, data)
+    with deep_recursion():
+        lines = reverse_pass(p.names, p.definitions, out, params, p.fold)
+    g = Gradients(p, lines, out, params, data_syms, notes=p.notes + notes)
+    if check:
+        g.verify()
+    return g
+
+
+def vjp(definition, upstream="G", wrt=None, *, shapes=None, symmetric=(),
+        check=False) -> Gradients:
+    """The layer rule (vector–Jacobian product) of a definition Y = f(…): with the
+    upstream gradient G = ∂L/∂Y (a symbol shaped like Y), ∂L/∂p is the gradient of
+    tr(GᵀY) by each input p (default: every free symbol but G)."""
+    from .calculus.backprop import Line
+    from .calculus.backprop import vjp as pull
+    from .core.nodes import Zero
+    from .core.shapes import Decl
+    p = definition if isinstance(definition, Program) else \
+        parse_program(definition, shapes, symmetric)
+    out = p.names[-1]
+    g_name = _variable(upstream)
+    if g_name in p.symbols or g_name in p.names:
+        raise DeclarationError(f"the upstream gradient {g_name} is already a name in "
+                               f"{p.source!r}: choose another with upstream=")
+    g = infer(Symbol(g_name), {g_name: Decl(p.shapes[out])})[1][g_name]
+    params, data_syms, _ = _parameters(p, wrt or list(p.symbols), None)
+    body = p.expr(out)
+    lines = []
+    with deep_recursion():
+        for x in params:
+            grad = pull(body, g, x)
+            lines.append(Line("gradient", x, out, p.fold(simplify(grad)) if grad is not None
+                              else Zero(x.shape)))
+    v = Gradients(p, lines, out, params, data_syms, upstream=g,
+                  notes=p.notes + [f"{to_pretty(g)} = ∂L/∂{to_pretty(Symbol(out))}: the "
+                                   f"upstream gradient, shaped like {to_pretty(Symbol(out))}"
+                                   f" ({shape_text(p.shapes[out])})"])
+    if check:
+        v.verify()
+    return v

@@ -30,6 +30,14 @@ declarations (--let): 'c: scalar; A: m×n; W: symmetric; x: vector 3; x1, x2: sc
 """
 
 
+BACKPROP_EXAMPLES = """\
+examples:
+  matdiff backprop "h = σ(W₁x + b₁); ŷ = W₂h + b₂; L = ½‖ŷ − y‖²"
+  matdiff backprop -f net.txt --wrt W1,W2 --latex --standalone
+  matdiff backprop "Y = WX + b" --upstream G      a layer's rule (∂L/∂W = GXᵀ, …)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matdiff", description="Symbolic matrix calculus as lecture notes write it: "
@@ -78,6 +86,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="values, e.g. 'W=[[1,2],[3,4]]; x=[1,2]; c=0.5'")
     _program(e)
     _declarations(e)
+
+    b = sub.add_parser("backprop", help="every gradient of a program at once (reverse "
+                       "mode, δ by δ), or a layer's rule with --upstream",
+                       epilog=BACKPROP_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    b.add_argument("expr", nargs="?", help="the program, e.g. \"h = σ(W₁x + b₁); ŷ = W₂h + "
+                   "b₂; L = ½‖ŷ − y‖²\" ('-': standard input)")
+    b.add_argument("--wrt", metavar="NAMES", help="the parameters, e.g. W1,b1,W2,b2 "
+                   "(default: every free matrix or vector that is not data)")
+    b.add_argument("--data", metavar="NAMES", help="the data (not differentiated), e.g. "
+                   "x,y (default: scalars and names whose letter is x, X, y, Y, t, T)")
+    b.add_argument("--upstream", metavar="G", help="a layer rule: the gradient of tr(GᵀY) "
+                   "by every input of the definition Y = …, G = ∂L/∂Y")
+    _program(b)
+    _declarations(b)
+    bf = b.add_mutually_exclusive_group()
+    bf.add_argument("--latex", action="store_true", help="print an align* block")
+    bf.add_argument("--text", action="store_true", help="print plain text (ASCII)")
+    bf.add_argument("--json", action="store_true", help="print everything as JSON")
+    b.add_argument("--standalone", action="store_true",
+                   help="with --latex: a complete document that pdflatex compiles")
+    b.add_argument("--no-check", action="store_true", help="do not check the gradients")
+    b.add_argument("--seed", type=int, default=0, help="seed of the check's random point")
 
     s = sub.add_parser("shapes", help="show the inferred shape of every symbol")
     s.add_argument("expr")
@@ -330,6 +361,46 @@ def _paren(text: str) -> str:
     return text if len(text) == 1 else f"({text})"
 
 
+def cmd_backprop(args) -> int:
+    """The reverse pass (or a layer rule), each gradient checked against central
+    differences of the program and against diff."""
+    from .api import gradients, vjp
+    from .core.errors import MatdiffError, VerificationError
+    text = source(args)
+    if args.upstream is not None:
+        if args.of is not None or args.data is not None:
+            raise MatdiffError("--upstream gives a layer rule of the last definition: "
+                               "--of and --data do not apply")
+        g = vjp(text, args.upstream, args.wrt, shapes=args.let)
+    else:
+        g = gradients(text, args.wrt, data=args.data, of=args.of, shapes=args.let)
+    report, failed = None, None
+    if not args.no_check:
+        try:
+            report = g.verify(seed=args.seed)
+        except VerificationError as e:
+            failed = f"check FAILED: {e.message}"
+    comment = "% " if args.latex else ""
+    summary = None if report is None else (
+        f"check: every gradient matches central differences (max error "
+        f"{max((r[1] for r in report), default=0):.1e}) and diff (max error "
+        f"{max((r[2] for r in report), default=0):.1e}), seed {args.seed}")
+    if args.json:
+        out = g.to_dict()
+        out["check"] = {"passed": not failed, "summary": summary or failed}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    elif args.latex and args.standalone:
+        print("\n".join([r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
+                         r"\begin{document}", g.latex(), r"\end{document}"]))
+    else:
+        print(g.latex() if args.latex else g.text() if args.text else g.pretty())
+        for line in (summary, failed):
+            if line:
+                print(comment + line)
+    print_notes(g.notes)
+    return 1 if failed else 0
+
+
 def cmd_shapes(args) -> int:
     from .api import _typed, is_program, parse_program
     from .core.nodes import Symbol
@@ -366,7 +437,8 @@ def cmd_serve(args) -> int:
 
 
 COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,
-            "shapes": cmd_shapes, "eval": cmd_eval, "serve": cmd_serve}
+            "shapes": cmd_shapes, "eval": cmd_eval, "serve": cmd_serve,
+            "backprop": cmd_backprop}
 
 if __name__ == "__main__":   # pragma: no cover
     sys.exit(main())

@@ -128,6 +128,8 @@ def mul(*factors: Expr) -> Expr:
             chain += ch
     if coeff == 0:
         return zero(shape)
+    chain, counts = _count_ones(chain)
+    scalars += counts
     if len(scalars) > 1:
         scalars = merge_scalar_powers(scalars)
     if any(isinstance(s, Const) for s in scalars):
@@ -141,6 +143,29 @@ def mul(*factors: Expr) -> Expr:
             chain = list(groups[-1].factors)
     parts = ([_c(coeff)] if coeff != 1 or not (scalars or chain) else []) + scalars + chain
     return parts[0] if len(parts) == 1 else Mul(tuple(parts))
+
+
+def _count_ones(chain: list[Expr]) -> tuple[list[Expr], list[Expr]]:
+    """(𝟏𝟏ᵀ)ₘₖ 𝟏ₖ = k𝟏ₘ, 𝟏ₖᵀ𝟏ₖ = k: adjacent all-ones factors multiply into one, the
+    shared size becoming a number (a bias summed over k columns: b𝟏ₖᵀ𝟏ₖ = kb)."""
+    out, counts = [], []
+    for f in chain:
+        if out and _ones_shape(out[-1]) and _ones_shape(f):
+            (a, b), (_, c) = _ones_shape(out[-1]), _ones_shape(f)
+            out.pop()
+            counts.append(DimSize(b) if b != 1 else ONE)
+            f = ONE if (a, c) == (1, 1) else Ones((a, c)) if a != 1 else \
+                Transpose(Ones((c, 1)))
+            if f is ONE:
+                continue
+        out.append(f)
+    return out, counts
+
+
+def _ones_shape(e: Expr):
+    if isinstance(e, Ones) or isinstance(e, Transpose) and isinstance(e.arg, Ones):
+        return e.shape
+    return None
 
 
 def _bad_chain(i, acc, s):

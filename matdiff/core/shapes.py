@@ -283,6 +283,7 @@ class _Inference:
         self.in_sum = False                   # inside sum(·) through entrywise steps only
         self.eager: set[str] = set()
         self.seen: dict[int, tuple] = {}
+        self.columns = False   # a vector plus a matrix adds it to every column (programs)
         self.keep: list = []   # the visited nodes stay alive, so their ids stay theirs
 
     def guessed_scalar(self, name: str) -> bool:
@@ -439,6 +440,8 @@ class _Inference:
 
     def visit_Add(self, e: Add):
         items = [self.visit(t) for t in e.terms]
+        if self.columns:
+            items = self.bias_columns(items, e)
         shape, first = (), None
         for (node, s), src in zip(items, e.terms):
             if s != () and shape != ():
@@ -449,6 +452,26 @@ class _Inference:
             items = [(self.scalar_term(node, src, first, shape, e), s) if s == () else
                      (node, s) for (node, s), src in zip(items, e.terms)]
         return Add(tuple(n for n, _ in items), span=e.span), shape
+
+    def bias_columns(self, items, e: Add):
+        """In a program's definitions, a vector added to a matrix (WX + b) is added to
+        every column, as ML code broadcasts a bias: b becomes b𝟏ᵀ (said in a note)."""
+        wide = next(((n, s, src) for (n, s), src in zip(items, e.terms)
+                     if s != () and self.u.find(s[1]) != 1), None)
+        if wide is None:
+            return items
+        node, shape, first = wide
+        out = []
+        for (n, s), src in zip(items, e.terms):
+            if s != () and self.u.find(s[1]) == 1 and self.u.unify(s[0], shape[0]):
+                ones = Transpose(Ones((shape[1], 1)), span=src.span)
+                self.notes.append(f"{self.named(e)}: the vector {self.named(src)} is added "
+                                  f"to every column of {self.named(first)} (read as "
+                                  f"{self.named(src)[1:-1]}𝟏ᵀ, a bias broadcast as ML code "
+                                  f"does)")
+                n, s = Mul((n, ones), span=src.span), shape
+            out.append((n, s))
+        return out
 
     def scalar_term(self, node, src, other, shape, whole):
         """A scalar term of a vector or matrix sum: revise a guessed scalar, else broadcast.
@@ -768,8 +791,8 @@ def _default_shape(name: str) -> tuple:
 
 
 def infer(surface: Expr, decls: dict[str, Decl] | None = None, source: str | None = None,
-          extra: tuple[str, ...] = (), notes: list[str] | None = None
-          ) -> tuple[Expr, dict[str, Symbol]]:
+          extra: tuple[str, ...] = (), notes: list[str] | None = None,
+          columns: bool = False) -> tuple[Expr, dict[str, Symbol]]:
     """Give every symbol a shape (unifying dims); return the typed tree and its symbols.
 
     Inference comes before defaults: a name that is a scalar only by its letter (μ in
@@ -777,20 +800,26 @@ def infer(surface: Expr, decls: dict[str, Decl] | None = None, source: str | Non
     guess that decides the meaning is appended to ``notes``.
 
     ``extra`` names symbols to type even if the expression does not contain them (the
-    variable of a derivative that does not occur).
+    variable of a derivative that does not occur).  ``columns``: a vector added to a
+    matrix is added to every column (a program's bias, WX + b = WX + b𝟏ᵀ).
     """
+    def start(*args) -> _Inference:
+        one = _Inference(*args)
+        one.columns = columns
+        return one
+
     revised: dict[str, str] = {}
-    inference = _Inference(decls or {}, source)
+    inference = start(decls or {}, source)
     node, _ = inference.run(surface)
     said: list[str] = []
     while inference.wanted:
         revised.update({name: kind for name, (kind, _) in inference.wanted.items()})
         said += [note for _, note in inference.wanted.values()]
-        retry = _Inference(decls or {}, source, dict(revised))
+        retry = start(decls or {}, source, dict(revised))
         try:
             node, _ = retry.run(surface)
         except ShapeError:   # the revision does not fit elsewhere: keep the broadcast
-            inference = _Inference(decls or {}, source, {})
+            inference = start(decls or {}, source, {})
             inference.guessed_scalar = lambda name: False
             node, _ = inference.run(surface)
             said = []
