@@ -939,10 +939,11 @@ def _parameters(program: Program, wrt, data, skip=()) -> tuple[list, list, list[
         if not chosen:
             raise DeclarationError("no parameters to differentiate by: name them with "
                                    "wrt= (CLI --wrt W1,b1)")
-        rule = "not named in --data" if given_data else \
-            "except scalars and names whose letter is x, X, y, Y, t or T (data)"
-        notes.append(f"parameters: {', '.join(to_pretty(symbols[n]) for n in chosen)} "
-                     f"(every free matrix or vector {rule}); name them with --wrt")
+        rule = "not named as data" if given_data else \
+            "but the data (names whose letter is x, X, y, Y, t or T)"
+        notes.append(f"parameters: {', '.join(to_pretty(symbols[n]) for n in chosen)} — "
+                     f"every free matrix or vector {rule}; name them with --wrt, or the "
+                     f"data with --data")
     data_names = [n for n in symbols if n not in chosen]
     return [symbols[n] for n in chosen], [symbols[n] for n in data_names], notes
 

@@ -38,7 +38,7 @@ class Identity:
                     convention=self.convention)
 
 
-FILES = ("gradients", "derivatives")
+FILES = ("gradients", "derivatives", "layers")
 
 
 def load(name: str | None = None) -> list[Identity]:

@@ -118,6 +118,7 @@ def test_linear_layer_with_a_bias_added_to_every_column():
     ("Y = relu(WX)", ""),
     ("Y = softmax_rows(QKᵀ/sqrt(d))V", "d: scalar"),
     ("y = (x − 𝟏(𝟏ᵀx)/n) / sqrt(‖x − 𝟏(𝟏ᵀx)/n‖²/n + ε)", "n: scalar; ε: scalar"),
+    ("c = x − 𝟏𝟏ᵀx/n; y = c/sqrt(‖c‖²/n + ε)", "n, ε: scalar"),   # layer norm, chained
 ])
 def test_layer_rules_verify(definition, decl):
     v = matdiff.vjp(definition, "G", shapes=decl)
@@ -173,3 +174,12 @@ def test_latex_align_block_compiles(tmp_path, capsys):
     run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "bp.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_the_library_holds_the_standard_layers():
+    from matdiff.identities import load
+    ids = {e.id for e in load() if e.section == "Layer rules (VJP)"}
+    for kind in ("relu", "softmax", "cross-entropy", "squared-error", "logistic",
+                 "normalisation-centre", "normalisation-scale", "attention-query",
+                 "attention-key", "attention-value"):
+        assert any(kind in i for i in ids), kind

@@ -72,7 +72,8 @@ def reverse_pass(names: list[str], definitions: dict[str, Expr], output: str,
     the gradients of the parameters no earlier statement uses; every line simplified and
     folded into the defined names."""
     needed = _needed(names, definitions, output)
-    order = [n for n in names if n in needed]   # the output is last
+    moved = _moved(names, definitions, {p.name for p in parameters})
+    order = [n for n in names if n in needed and (n in moved or n == output)]   # output last
     taken = set(names) | {s for d in definitions.values() for s in symbols_of(d)}
     stored = {output: definitions[output]}   # what each δ pulls back through
     deltas: dict[str, Expr] = {output: ONE}
@@ -118,6 +119,15 @@ def _needed(names, definitions, output) -> set[str]:
             needed.add(n)
             todo += [s for s in symbols_of(definitions[n]) if s in definitions]
     return needed
+
+
+def _moved(names, definitions, parameters: set[str]) -> set[str]:
+    """The statements that depend on a parameter (only their δ are needed)."""
+    moved: set[str] = set()
+    for n in names:
+        if any(s in parameters or s in moved for s in symbols_of(definitions[n])):
+            moved.add(n)
+    return moved
 
 
 def _fresh(taken: set[str]) -> str:

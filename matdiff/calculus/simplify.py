@@ -316,7 +316,15 @@ def hadamard(*factors: Expr) -> Expr:
         if isinstance(f, Mul) and isinstance(f.factors[0], Const) and f.shape != ():
             c, rest = split_coefficient(f)
             coeff, flat[i] = coeff * c, rest
-    scalars = [f for f in flat if f.shape == ()] + ([_c(coeff)] if coeff != 1 else [])
+    scaled = []   # (s𝟏𝟏ᵀ) ⊙ A = sA: a scaled all-ones factor is a scalar (mean(·) makes them)
+    for i, f in enumerate(flat):
+        if isinstance(f, Mul) and f.shape != () and \
+                sum(isinstance(k, Ones) for k in f.factors) == 1 and \
+                all(isinstance(k, Ones) or k.shape == () for k in f.factors):
+            scaled += [k for k in f.factors if k.shape == ()]
+            flat[i] = next(k for k in f.factors if isinstance(k, Ones))
+    scalars = [f for f in flat if f.shape == ()] + scaled + \
+        ([_c(coeff)] if coeff != 1 else [])
     matrices = [f for f in flat if f.shape != () and not isinstance(f, Ones)]
     dens = [f.den for f in matrices if isinstance(f, ElemDiv) and _is_one(f.num)]
     matrices = [f for f in matrices if not (isinstance(f, ElemDiv) and _is_one(f.num))]
@@ -456,6 +464,9 @@ def power(base: Expr, k) -> Expr:
         return base if isinstance(base, Identity) else Power(base, k)
     if isinstance(base, Power) and k.denominator == 1 and base.exponent.denominator == 1:
         return power(base.base, base.exponent * k)
+    if isinstance(base, Func) and base.name == "sqrt" and base.shape == () and \
+            k.denominator == 1 and k % 2 == 0:   # sqrt(u)² = u where sqrt(u) is defined
+        return power(base.arg, k / 2)
     if isinstance(base, Mul) and base.shape == () and k.denominator == 1:
         coeff, scalars, chain = decompose(base)
         if coeff != 1 or len(scalars) + (1 if chain else 0) > 1:
