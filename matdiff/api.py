@@ -750,8 +750,15 @@ class Gradients:
 
     def _lines(self, style: str) -> list[tuple[str, str]]:
         render = {"text": to_text, "pretty": to_pretty, "latex": to_latex}[style]
-        return [(self._label(ln, style), render(ln.expr, False, self.symbols, True))
+        rows = [(self._label(ln, style), render(ln.expr, False, self.symbols, True))
                 for ln in self.lines]
+        if style == "latex":   # LaTeX is not read back: δ takes the statement's own name
+            for ln in self.lines:
+                if ln.kind == "delta":
+                    old, new = to_latex(ln.target), \
+                        f"\\delta_{{{to_latex(Symbol(ln.of, ln.target.shape))}}}"
+                    rows = [(a.replace(old, new), b.replace(old, new)) for a, b in rows]
+        return rows
 
     def text(self) -> str:
         """One line per step, ``label = expression``, expressions in the matdiff language."""

@@ -169,7 +169,7 @@ def test_latex_align_block_compiles(tmp_path, capsys):
     assert pdflatex, "pdflatex is needed to check the LaTeX"
     assert main(["backprop", SEED_002, "--latex", "--standalone"]) == 0
     doc = capsys.readouterr().out
-    assert "\\begin{align*}" in doc
+    assert "\\begin{align*}" in doc and "\\delta_{\\hat{y}} &=" in doc
     (tmp_path / "bp.tex").write_text(doc, encoding="utf-8")
     run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "bp.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
