@@ -181,3 +181,25 @@ def test_issue8_stable_values_of_softmax_logsumexp_sigmoid_softplus():
         got = np.asarray(evaluate(matdiff.parse(text), {"u": u}), dtype=float).reshape(-1)
         assert np.all(np.isfinite(got)), text
         assert np.allclose(got, np.reshape(expected, -1), rtol=1e-12, atol=1e-300), text
+
+
+def test_issue8_index_notation_of_broadcast_scalar_terms():
+    """d.index() crashed (internal AssertionError/ShapeError) where a scalar term of a
+    matrix sum inside a chain replaced the matrix: it now stands for t𝟏𝟏ᵀ.  Each
+    derivative is also checked by value."""
+    cases = [("‖(‖V‖_F + V)q‖", "V", "Vᵢⱼ"), ("‖(w + a)ᵀC(w + a) + Dw‖", "w", "∂"),
+             ("wᵀ(𝟏ᵀ(Qm) + Qm)", "m", "wᵀ𝟏 (Qᵀ𝟏)ᵢ + (wᵀQ)ᵢ"),
+             ("dᵀ(rᵀ(RJ)r₁ + JF)r", "J", "dᵀ𝟏𝟏ᵀr (Rᵀrr₁ᵀ)ᵢⱼ + dᵢ (Fr)ⱼ")]
+    for expr, wrt, expected in cases:
+        d = matdiff.diff(expr, wrt)
+        assert d.verify().ok
+        assert expected in d.index()
+
+
+def test_issue8_mixed_hessian_verifies_by_central_differences():
+    """∂²/∂Ξ∂τ of sum(exp(τ) + (Ξ − τ))τ is 𝟏𝟏ᵀ: no symbol fixes the sizes of 𝟏𝟏ᵀ, so
+    the central-difference check raised KeyError; sizes are now chosen for every dimension
+    a constant names too."""
+    for first, second in [("Ξ_l", "τ"), ("τ", "Ξ_l")]:
+        h = matdiff.hessian("sum(exp(τ) + (Ξ_l − τ))τ", first, second)
+        assert h.verify().ok and h.verify(method="central").ok

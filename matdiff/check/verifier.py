@@ -52,6 +52,7 @@ from ..core.nodes import (
     Vec,
     Zero,
     symbols_of,
+    walk,
 )
 from ..core.shapes import numpy_shape
 from .evaluate import evaluate
@@ -115,6 +116,11 @@ def choose_sizes(exprs: list[Expr], wrt: Symbol, start: int = 2,
         for d in sym.shape:
             if isinstance(d, str) and d not in dims:
                 dims.append(d)
+    for e in exprs:   # sizes only a constant names (the 𝟏𝟏ᵀ of a mixed Hessian, I, tr(I))
+        for node in walk(e):
+            for d in _constant_dims(node):
+                if d not in dims:
+                    dims.append(d)
     sizes = dict(fixed or {})
     n = start
     for d in dims:
@@ -125,6 +131,15 @@ def choose_sizes(exprs: list[Expr], wrt: Symbol, start: int = 2,
         sizes[d] = n
         n += 1
     return sizes
+
+
+def _constant_dims(node: Expr) -> list[str]:
+    found = {Ones: lambda n: n.shape_ or (), Zero: lambda n: n.shape_,
+             Identity: lambda n: (n.n,), DimSize: lambda n: (n.dim,)}.get(type(node))
+    if found is None:
+        return []
+    return [p for d in found(node) if isinstance(d, str) for p in d.split("·")
+            if not p.isdigit()]
 
 
 def concrete(shape, sizes) -> tuple:
