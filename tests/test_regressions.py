@@ -203,3 +203,18 @@ def test_issue8_mixed_hessian_verifies_by_central_differences():
     for first, second in [("Ξ_l", "τ"), ("τ", "Ξ_l")]:
         h = matdiff.hessian("sum(exp(τ) + (Ξ_l − τ))τ", first, second)
         assert h.verify().ok and h.verify(method="central").ok
+
+
+def test_issue8_sympy_check_has_a_budget_and_falls_back_to_central_differences(monkeypatch):
+    """verify() of det(inv(L⁻ᵀᵀ)) at 4×4 and the Hessian of ln det(ΦΦᵀ + I) at 4×3 ran for
+    minutes in sympy (symbolic adjugates); past the budget the check uses central
+    differences and says so."""
+    import matdiff.check.verifier as verifier
+    monkeypatch.setattr(verifier, "SYMPY_BUDGET_SECONDS", 1.0)
+    for check in [matdiff.diff("det(inv(L⁻ᵀᵀ))", "L").verify(sizes={"m": 4}),
+                  matdiff.diff("log det(R^(-1))", "R").verify(sizes={"m": 4}),
+                  matdiff.hessian("ln det(ΦΦ′ + I)", "Φ").verify(sizes={"m": 4, "n": 3})]:
+        assert check.ok and check.method == "central"
+        assert "budget" in check.note and "budget" in check.summary()
+    quick = matdiff.diff("xᵀAx", "x").verify()
+    assert quick.ok and quick.method == "sympy" and not quick.note
