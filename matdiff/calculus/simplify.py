@@ -284,6 +284,52 @@ def neg(e: Expr) -> Expr:
 
 def hadamard(*factors: Expr) -> Expr:
     """A ⊙ B: scalars become coefficients, 𝟏 drops, a ⊙ (1 ./ b) becomes a ./ b."""
+    fast = _extend_normal_product(factors)
+    if fast is not None:
+        return fast
+    return _remember(_hadamard(factors))
+
+
+def _plain(f: Expr) -> bool:
+    """A factor no Hadamard rule rewrites on its own (nothing to fold, drop or cancel)."""
+    return f.shape != () and not isinstance(f, (Hadamard, Ones, ElemDiv, Identity, Zero,
+                                                 Transpose, Const)) \
+        and not (isinstance(f, Mul) and isinstance(f.factors[0], Const))
+
+
+def _extend_normal_product(factors) -> Expr | None:
+    """f ⊙ H for H already in normal form and plain new factors f, in time independent
+    of H's length (the chain rule at depth n meets f′(uₙ) ⊙ (f′(uₙ₋₁) ⊙ …): flattening
+    and re-checking every factor each level made a depth-n derivation O(n²))."""
+    normal = [f for f in factors if isinstance(f, Hadamard) and "_members" in f.__dict__]
+    if len(normal) != 1:
+        return None
+    H = normal[0]
+    rest = [f for f in factors if f is not H]
+    if not rest or not all(_plain(f) and f.shape == H.shape for f in rest) or \
+            H.__dict__["_has_identity"] or any(f in H.__dict__["_dens"] for f in rest):
+        return None
+    i = next(i for i, f in enumerate(factors) if f is H)
+    out = Hadamard(tuple(factors[:i]) + H.factors + tuple(factors[i + 1:]))
+    out.__dict__["shape"] = H.shape   # known: computing it would visit every factor
+    object.__setattr__(out, "_members", True)
+    object.__setattr__(out, "_has_identity", False)
+    object.__setattr__(out, "_dens", H.__dict__["_dens"])
+    return out
+
+
+def _remember(e: Expr) -> Expr:
+    """Mark a Hadamard product in normal form with what the fast path needs to know."""
+    if isinstance(e, Hadamard) and "_members" not in e.__dict__:
+        object.__setattr__(e, "_members", True)
+        object.__setattr__(e, "_has_identity", any(isinstance(f, Identity)
+                                                   for f in e.factors))
+        object.__setattr__(e, "_dens", frozenset(f.den for f in e.factors
+                                                 if isinstance(f, ElemDiv)))
+    return e
+
+
+def _hadamard(factors) -> Expr:
     flat: list[Expr] = []
     for f in factors:
         flat.extend(f.factors if isinstance(f, Hadamard) else (f,))
