@@ -51,3 +51,35 @@ def same_value(a, b, seed=0, **decl):
     va = value(ea, {k: v for k, v in vals.items() if k in symbols_of(ea)}, dims)
     vb = value(eb, {k: v for k, v in vals.items() if k in symbols_of(eb)}, dims)
     return va.shape == vb.shape and np.allclose(va, vb, rtol=1e-10, atol=1e-12)
+
+
+def printed_form_agrees(d, seed=0, sizes=None):
+    """The form a Derivative prints (matrix, Jacobian or vec/Kronecker form) has the value
+    of its differential (evaluated entry by entry), at one random point.
+
+    The Kronecker form M is read as vec(dF) = M vec(dX) (column-major, numerator layout;
+    Mᵀ in denominator layout)."""
+    from matdiff.check.evaluate import evaluate
+    from matdiff.check.verifier import concrete
+    form = d.main_form()
+    assert form is not d.differential, f"prints a raw differential: {d.pretty()}"
+    symbols = dict(d.symbols)
+    symbols.setdefault(d.wrt.name, d.wrt)
+    sz = choose_sizes([d.expr, form], d.wrt, fixed=sizes)
+    point = random_point(symbols, sz, seed)
+    vals = {n: _user(v, symbols[n].shape) for n, v in point.items()}
+    truth = np.asarray(d._tensor(vals, sz), dtype=float)   # F.shape + X.shape
+    own = {n: v for n, v in vals.items() if n in symbols_of(form)}
+    got = np.asarray(evaluate(form, own, sz, symbols), dtype=float)
+    flip = d.layout == "denominator"
+    if form is d.kron:   # M[vec F index, vec X index], column-major
+        M = got.T if flip else got
+        f2, x2 = concrete(d.expr.shape, sz) or (1, 1), concrete(d.wrt.shape, sz) or (1, 1)
+        t = truth.reshape(tuple(f2) + tuple(x2))
+        flat = t.transpose(1, 0, 3, 2).reshape(f2[0] * f2[1], x2[0] * x2[1])
+        return M.shape == flat.shape and np.allclose(M, flat, rtol=1e-8, atol=1e-10)
+    if d.kind == "jacobian" and flip:
+        got = got.T
+    if got.size != truth.size:
+        return False
+    return np.allclose(got.reshape(truth.shape), truth, rtol=1e-8, atol=1e-10)

@@ -25,6 +25,22 @@ def test_nesting_beyond_the_budget_is_a_matdiff_error():
         matdiff.diff("sum(" + "tanh(" * 30_000 + "x" + ")" * 30_000 + ")", "x")
 
 
+# The documented limit (README, measured by benchmarks/depth.py): nested compositions
+# derive to depth 4,000; depth 8,000 is a MatdiffError, never a crash.
+DOCUMENTED_DEPTH, FAILING_DEPTH = 4_000, 8_000
+
+
+def test_the_documented_depth_derives_and_the_next_is_a_clear_error():
+    d = matdiff.diff(tanh_chain(DOCUMENTED_DEPTH), "x")
+    assert f"t{_sub(DOCUMENTED_DEPTH)} = tanh(t{_sub(DOCUMENTED_DEPTH - 1)})" in d.pretty()
+    with pytest.raises(matdiff.MatdiffError, match="nested too deeply"):
+        matdiff.diff(tanh_chain(FAILING_DEPTH), "x")
+
+
+def _sub(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
 def tanh_chain(depth: int) -> str:
     return "sum(" + "tanh(" * depth + "x" + ")" * depth + ")"
 

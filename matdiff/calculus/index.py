@@ -16,6 +16,7 @@ from ..core.nodes import (
     Hadamard,
     Identity,
     Mul,
+    Ones,
     Symbol,
     Transpose,
 )
@@ -79,7 +80,8 @@ def term(T: Expr, X: Symbol, fi: str, fj: str, xk: str, xl: str, st: _Style) -> 
             parts, k, first = _split(T)
             p = parts[k]
             if isinstance(p, Add):   # (dx − …)/‖x‖: one term per summand
-                pieces = [term(mul(*parts[:k], t, *parts[k + 1:]), X, fi, fj, xk, xl, st)
+                pieces = [term(mul(*parts[:k], _broadcast(t, p), *parts[k + 1:]), X, fi, fj,
+                               xk, xl, st)
                           for t in p.terms if _has_differential(t)]
                 return None if None in pieces else " + ".join(pieces)
             c = mul(*parts[:first])
@@ -99,6 +101,11 @@ def term(T: Expr, X: Symbol, fi: str, fj: str, xk: str, xl: str, st: _Style) -> 
             R = entry(mul(*right), b, fj, st) if right else st.delta(b, fj)
             return _join(scale + [L, R])
     return None
+
+
+def _broadcast(t: Expr, total: Expr) -> Expr:
+    """A scalar term of a matrix sum stands for t𝟏𝟏ᵀ: it keeps its place in a chain."""
+    return mul(t, Ones(total.shape)) if t.shape == () and total.shape != () else t
 
 
 def _join(parts: list[str]) -> str:

@@ -119,6 +119,12 @@ def vec_jacobian(T: Expr, X: Symbol) -> Expr | None:
         case Transpose(arg=Differential()):
             m, n = X.shape
             return Identity(dim_product(m, n)) if 1 in (m, n) else Commutation(m, n)
+        case Transpose(arg=a):   # vec(Aᵀ) = K₍ₘ,ₙ₎ vec(A) for an m×n A
+            inner = vec_jacobian(a, X)
+            m, n = a.shape
+            if inner is None:
+                return None
+            return inner if 1 in (m, n) else mul(Commutation(m, n), inner)
         case Add(terms=ts):
             parts = [mul(Ones((rows, 1)), vec_jacobian(t, X)) if t.shape == () else
                      vec_jacobian(t, X) for t in ts]

@@ -135,6 +135,14 @@ def mul(*factors: Expr) -> Expr:
     if any(isinstance(s, Const) for s in scalars):
         coeff = coeff * _prod(s.value for s in scalars if isinstance(s, Const))
         scalars = [s for s in scalars if not isinstance(s, Const)]
+    for i in range(len(chain) - 1):   # (a ./ b)ᵀb = bᵀ(a ./ b) = sum(a) for columns a, b
+        f, g = chain[i], chain[i + 1]
+        for row, col in ((f, g), (transpose(g), transpose(f))):
+            if isinstance(row, Transpose) and isinstance(row.arg, ElemDiv) and \
+                    row.arg.den == col and col.shape[1:] == (1,) and \
+                    row.arg.num.shape == col.shape:
+                return mul(_c(coeff), *scalars, *chain[:i], sum_entries(row.arg.num),
+                           *chain[i + 2:])
     chain = clean_chain(chain)
     if shape == () and not chain:   # 2(aᵀx) is written 2aᵀx: the last group is the chain
         groups = [s for s in scalars if isinstance(s, Mul)]
@@ -304,6 +312,52 @@ def neg(e: Expr) -> Expr:
 
 def hadamard(*factors: Expr) -> Expr:
     """A ⊙ B: scalars become coefficients, 𝟏 drops, a ⊙ (1 ./ b) becomes a ./ b."""
+    fast = _extend_normal_product(factors)
+    if fast is not None:
+        return fast
+    return _remember(_hadamard(factors))
+
+
+def _plain(f: Expr) -> bool:
+    """A factor no Hadamard rule rewrites on its own (nothing to fold, drop or cancel)."""
+    return f.shape != () and not isinstance(f, (Hadamard, Ones, ElemDiv, Identity, Zero,
+                                                 Transpose, Const)) \
+        and not (isinstance(f, Mul) and isinstance(f.factors[0], Const))
+
+
+def _extend_normal_product(factors) -> Expr | None:
+    """f ⊙ H for H already in normal form and plain new factors f, in time independent
+    of H's length (the chain rule at depth n meets f′(uₙ) ⊙ (f′(uₙ₋₁) ⊙ …): flattening
+    and re-checking every factor each level made a depth-n derivation O(n²))."""
+    normal = [f for f in factors if isinstance(f, Hadamard) and "_members" in f.__dict__]
+    if len(normal) != 1:
+        return None
+    H = normal[0]
+    rest = [f for f in factors if f is not H]
+    if not rest or not all(_plain(f) and f.shape == H.shape for f in rest) or \
+            H.__dict__["_has_identity"] or any(f in H.__dict__["_dens"] for f in rest):
+        return None
+    i = next(i for i, f in enumerate(factors) if f is H)
+    out = Hadamard(tuple(factors[:i]) + H.factors + tuple(factors[i + 1:]))
+    out.__dict__["shape"] = H.shape   # known: computing it would visit every factor
+    object.__setattr__(out, "_members", True)
+    object.__setattr__(out, "_has_identity", False)
+    object.__setattr__(out, "_dens", H.__dict__["_dens"])
+    return out
+
+
+def _remember(e: Expr) -> Expr:
+    """Mark a Hadamard product in normal form with what the fast path needs to know."""
+    if isinstance(e, Hadamard) and "_members" not in e.__dict__:
+        object.__setattr__(e, "_members", True)
+        object.__setattr__(e, "_has_identity", any(isinstance(f, Identity)
+                                                   for f in e.factors))
+        object.__setattr__(e, "_dens", frozenset(f.den for f in e.factors
+                                                 if isinstance(f, ElemDiv)))
+    return e
+
+
+def _hadamard(factors) -> Expr:
     flat: list[Expr] = []
     for f in factors:
         flat.extend(f.factors if isinstance(f, Hadamard) else (f,))
@@ -326,6 +380,12 @@ def hadamard(*factors: Expr) -> Expr:
     scalars = [f for f in flat if f.shape == ()] + scaled + \
         ([_c(coeff)] if coeff != 1 else [])
     matrices = [f for f in flat if f.shape != () and not isinstance(f, Ones)]
+    for i, f in enumerate(matrices):   # (a ./ b) ⊙ b = a
+        if isinstance(f, ElemDiv) and f.den in matrices[:i] + matrices[i + 1:]:
+            rest = list(matrices)
+            rest.remove(f.den)
+            rest[rest.index(f)] = f.num
+            return hadamard(*scalars, *rest) if rest else mul(*scalars, Ones(shape))
     dens = [f.den for f in matrices if isinstance(f, ElemDiv) and _is_one(f.num)]
     matrices = [f for f in matrices if not (isinstance(f, ElemDiv) and _is_one(f.num))]
     if any(isinstance(f, Identity) for f in matrices):   # Aᵀ ⊙ I = A ⊙ I: only the diagonal
@@ -492,8 +552,9 @@ def trace(e: Expr) -> Expr:
             return DimSize(n)
         case Transpose(arg=a):
             return trace(a)
-        case Add(terms=ts):
-            return add(*[trace(t) for t in ts])
+        case Add(terms=ts):   # a broadcast scalar s adds s to n diagonal entries: n·s
+            return add(*[mul(t, DimSize(e.shape[0])) if t.shape == () else trace(t)
+                         for t in ts])
         case Mul():
             coeff, scalars, chain = decompose(e)
             if coeff != 1 or scalars:
@@ -612,10 +673,10 @@ def kron(a: Expr, b: Expr) -> Expr:
     if ca != 1 or cb != 1 or sa or sb:
         return mul(_c(ca * cb), *sa, *sb, kron(mul(*cha) if cha else ONE,
                                                  mul(*chb) if chb else ONE))
-    if a.shape == ():
-        return b
+    if a.shape == ():   # a scalar (even a scalar-valued chain such as yᵀz) scales
+        return b if a == ONE else mul(a, b)
     if b.shape == ():
-        return a
+        return a if b == ONE else mul(b, a)
     if isinstance(a, Identity) and isinstance(b, Identity):
         return Identity(dim_product(a.n, b.n))
     return Kron(a, b)
@@ -757,7 +818,7 @@ def _factor_side(e: Add, side: str) -> Expr | None:
     for i, t in enumerate(e.terms):
         coeff, scalars, chain = decompose(t)
         parts.append((coeff, scalars, chain))
-        if len(chain) >= 2:
+        if len(chain) >= 2 and t.shape == e.shape:   # never a broadcast scalar (sᵀdx)
             key = chain[-1] if side == "right" else chain[0]
             groups.setdefault(key, []).append(i)
     key, members = max(groups.items(), key=lambda kv: len(kv[1]), default=(None, []))

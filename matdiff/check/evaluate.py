@@ -131,8 +131,36 @@ def evaluate(e: Expr, values: dict, dims: dict | None = None,
     with np.errstate(all="ignore"):
         for node in walk(e):
             kids = [memo[id(k)] for k in node.children()]
-            memo[id(node)] = RULES[type(node)](node, kids, arrays, bound)
+            stable = _stable(node, memo) if isinstance(node, Func) else None
+            memo[id(node)] = stable if stable is not None else \
+                RULES[type(node)](node, kids, arrays, bound)
     return memo[id(e)]
+
+
+def _stable(node: Func, memo: dict):
+    """Composites whose parts overflow where the whole is finite, computed as one:
+    log softmax(u) = u − logsumexp(u), log σ(u) = −log(1 + e⁻ᵘ), log(1 + eᵘ) (softplus)."""
+    if node.name != "log":
+        return None
+    a = node.arg
+    if isinstance(a, Softmax):
+        u = memo[id(a.arg)]
+        return _squeeze(u - _logsumexp(u))
+    if isinstance(a, Func) and a.name == "sigmoid":
+        return -np.logaddexp(0.0, -memo[id(a.arg)])
+    if isinstance(a, Add) and len(a.terms) == 2:   # log(1 + exp(u)), either order
+        one, other = (a.terms if isinstance(a.terms[0], Const) else a.terms[::-1])
+        if isinstance(one, Const) and one.value == 1 and isinstance(other, Func) \
+                and other.name == "exp":
+            return np.logaddexp(0.0, memo[id(other.arg)])
+    return None
+
+
+def _logsumexp(u: np.ndarray) -> np.ndarray:
+    top = np.max(u)
+    if not np.isfinite(top):
+        return np.asarray(top)
+    return np.asarray(top + np.log(np.sum(np.exp(u - top))))
 
 
 def directional(dF: Expr, x: Symbol, values: dict, dims: dict | None = None,
@@ -190,7 +218,7 @@ def _squeeze(v):
 
 
 _ELEMENTWISE = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
-                "sqrt": np.sqrt, "sigmoid": lambda u: 1.0 / (1.0 + np.exp(-u)),
+                "sqrt": np.sqrt, "sigmoid": lambda u: 0.5 * (1.0 + np.tanh(0.5 * np.asarray(u))),
                 "tan": np.tan, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
                 "relu": lambda u: np.maximum(u, 0.0), "abs": np.abs, "sign": np.sign,
                 "step": lambda u: np.heaviside(u, 0.0),
@@ -222,8 +250,7 @@ RULES = {
     Norm: lambda n, k, a, d: np.asarray(np.linalg.norm(k[0])),
     Kron: lambda n, k, a, d: np.kron(np.atleast_2d(k[0]), np.atleast_2d(k[1])),
     Softmax: lambda n, k, a, d: _softmax(k[0]),
-    LogSumExp: lambda n, k, a, d: np.asarray(np.max(k[0]) + np.log(np.sum(np.exp(
-        k[0] - np.max(k[0]))))),
+    LogSumExp: lambda n, k, a, d: _logsumexp(k[0]),
     Commutation: lambda n, k, a, d: commutation(_dim(n.m, d), _dim(n.n, d)),
     Vec: lambda n, k, a, d: np.asarray(k[0]).reshape(-1, 1, order="F"),
     ElemPower: lambda n, k, a, d: np.power(k[0], k[1]),

@@ -17,12 +17,16 @@ This module imports sympy only when a sympy check runs.
 """
 from __future__ import annotations
 
+import signal
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import singledispatch
 
 import numpy as np
 
-from ..core.errors import MatdiffError, NoRuleError
+from ..core.errors import MatdiffError, NoRuleError, VerificationError
 from ..core.nodes import (
     Add,
     Commutation,
@@ -123,6 +127,11 @@ def choose_sizes(exprs: list[Expr], wrt: Symbol, start: int = 2,
         for d in sym.shape:
             if isinstance(d, str) and d not in dims:
                 dims.append(d)
+    for e in exprs:   # sizes only a constant names (the 𝟏𝟏ᵀ of a mixed Hessian, I, tr(I))
+        for node in walk(e):
+            for d in _constant_dims(node):
+                if d not in dims:
+                    dims.append(d)
     sizes = dict(fixed or {})
     n = start
     for d in dims:
@@ -133,6 +142,15 @@ def choose_sizes(exprs: list[Expr], wrt: Symbol, start: int = 2,
         sizes[d] = n
         n += 1
     return sizes
+
+
+def _constant_dims(node: Expr) -> list[str]:
+    found = {Ones: lambda n: n.shape_ or (), Zero: lambda n: n.shape_,
+             Identity: lambda n: (n.n,), DimSize: lambda n: (n.dim,)}.get(type(node))
+    if found is None:
+        return []
+    return [p for d in found(node) if isinstance(d, str) for p in d.split("·")
+            if not p.isdigit()]
 
 
 def concrete(shape, sizes) -> tuple:
@@ -163,17 +181,82 @@ def _user(value: np.ndarray, shape) -> np.ndarray:
 
 # ----- the sympy oracle -----------------------------------------------------------------
 
+SYMPY_BUDGET_SECONDS = 10.0
+
+
+class _OverBudget(Exception):
+    pass
+
+
+@contextmanager
+def _time_budget(seconds: float | None):
+    """Interrupt the block after ``seconds`` of wall clock (main thread, POSIX); elsewhere
+    the block runs unbounded."""
+    usable = seconds is not None and seconds < float("inf") and hasattr(signal, "setitimer") and \
+        threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    old_delay, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if old_delay:   # someone else's timer: give it back what is left
+            signal.setitimer(signal.ITIMER_REAL,
+                             max(old_delay - (time.monotonic() - started), 1e-3))
+
+
 def check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr | None = None, *, seed: int = 0,
-                     sizes: dict | None = None, rtol: float = 1e-7, atol: float = 1e-9,
-                     attempts: int = 5, claimed=None, second: Symbol | None = None,
-                     parameters: bool = False) -> Check:
+                     sizes: dict | None = None, claimed=None, second: Symbol | None = None,
+                     parameters: bool = False, budget: float | None = None,
+                     fallback=None, **options) -> Check:
     """Compare a derivative with sympy's entry-by-entry derivative of f.
 
     ``gradient`` is a claimed gradient expression; for any other rank pass ``claimed``, a
     function (values, sizes) → numpy array in the order f.shape + wrt.shape (then
     + second.shape for a second derivative).  ``parameters``: the claim already treats each
     symmetric pair as one parameter (the 'symmetric' convention).
+
+    Symbolic inverses and determinants grow fast with the size (a 4×4 det(inv(L)) takes
+    minutes), so the sympy check has a wall-clock ``budget`` (seconds; default
+    ``SYMPY_BUDGET_SECONDS``; ``math.inf``: unbounded).
+    Beyond it the derivative is checked by central differences (``fallback()``, by default
+    :func:`check_with_differences` of the same claim) and the Check's note says so.
     """
+    budget = SYMPY_BUDGET_SECONDS if budget is None else budget
+    try:
+        with _time_budget(budget):
+            return _check_with_sympy(f, wrt, gradient, seed=seed, sizes=sizes,
+                                     claimed=claimed, second=second, parameters=parameters,
+                                     **options)
+    except _OverBudget:
+        pass
+    if fallback is None:
+        if second is not None:
+            raise VerificationError(f"the sympy check of this second derivative exceeded its "
+                                    f"{budget:g} s budget; use method='central'")
+        def fallback():
+            return check_with_differences(f, wrt, gradient, seed=seed, sizes=sizes,
+                                          claimed=claimed, parameters=parameters)
+    check = fallback()
+    note = (f"the elementwise sympy check exceeded its {budget:g} s budget: checked by "
+            f"central differences instead")
+    check.note = f"{check.note}; {note}" if check.note else note
+    return check
+
+
+def _check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr | None = None, *, seed: int = 0,
+                      sizes: dict | None = None, rtol: float = 1e-7, atol: float = 1e-9,
+                      attempts: int = 5, claimed=None, second: Symbol | None = None,
+                      parameters: bool = False) -> Check:
     exprs = [f] + ([gradient] if gradient is not None else [])
     variables = [wrt] + ([second] if second is not None else [])
     sizes = choose_sizes(exprs + variables, wrt, fixed=sizes)
