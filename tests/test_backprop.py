@@ -183,3 +183,13 @@ def test_the_library_holds_the_standard_layers():
                  "normalisation-centre", "normalisation-scale", "attention-query",
                  "attention-key", "attention-value"):
         assert any(kind in i for i in ids), kind
+
+
+def test_softmax_cross_entropy_net_takes_the_delta_at_the_logits():
+    g = matdiff.gradients("h = relu(W₁x); p = softmax(W₂h); L = −yᵀlog(p)")
+    delta = g.lines[0]
+    assert delta.kind == "delta" and matdiff.to_pretty(delta.at) == "W₂h"
+    assert g.pretty().splitlines()[1] == "∂L/∂W₂ = δ_phᵀ"
+    values_checked(g, 0)
+    g = matdiff.gradients("H = tanh(W₁X); P = softmax_rows(W₂H); L = −tr(Yᵀlog(P))")
+    values_checked(g, 1)

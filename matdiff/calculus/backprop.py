@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..core.names import GREEK_NAMES, canonical_name, is_valid_name, name_parts
-from ..core.nodes import ONE, Expr, Func, Symbol, Zero, symbols_of, walk
+from ..core.nodes import ONE, Expr, Func, Softmax, SoftmaxRows, Symbol, Zero, symbols_of, walk
 from .diff import DERIVATIVE, differential, pullback
 from .simplify import add, simplify
 
@@ -52,11 +52,12 @@ def delta_symbol(name: str, shape: tuple, taken: set[str]) -> Symbol:
     return Symbol(candidate, shape)
 
 
-def activation(body: Expr) -> tuple[str, Expr] | None:
-    """(f, A) when the definition is an entrywise function of a pre-activation A that is
-    not a lone name (h = σ(W₁x + b₁)); None otherwise."""
-    if isinstance(body, Func) and body.name in DERIVATIVE and not isinstance(body.arg, Symbol):
-        return body.name, body.arg
+def activation(body: Expr) -> Expr | None:
+    """The pre-activation A when the definition is an activation of it that is not a lone
+    name — entrywise (h = σ(W₁x + b₁)) or a softmax (p = softmax(W₂h)); else None."""
+    if isinstance(body, (Func, Softmax, SoftmaxRows)) and not isinstance(body.arg, Symbol) \
+            and (not isinstance(body, Func) or body.name in DERIVATIVE):
+        return body.arg
     return None
 
 
@@ -83,14 +84,14 @@ def reverse_pass(names: list[str], definitions: dict[str, Expr], output: str,
         users = [k for k in order if k in deltas and name in symbols_of(stored[k])]
         x = Symbol(name, definitions[name].shape)
         upstream = simplify(add(*[vjp(stored[k], deltas[k], x) for k in users]))
-        if act:
-            z = Symbol(_fresh(taken), act[1].shape)
-            local = vjp(Func(act[0], z), upstream, z)
-            upstream = simplify(_substitute(local, z.name, act[1]))
-        stored[name] = act[1] if act else definitions[name]
+        if act is not None:   # δ at the pre-activation: through the activation too
+            z = Symbol(_fresh(taken), act.shape)
+            local = vjp(definitions[name].rebuild((z,)), upstream, z)
+            upstream = simplify(_substitute(local, z.name, act))
+        stored[name] = act if act is not None else definitions[name]
         deltas[name] = delta_symbol(name, x.shape, taken)
         taken.add(deltas[name].name)
-        lines.append(Line("delta", deltas[name], name, fold(upstream), act[1] if act else None))
+        lines.append(Line("delta", deltas[name], name, fold(upstream), act))
         lines += _gradients(parameters, order, definitions, stored, deltas, fold, output,
                             done={ln.target.name for ln in lines if ln.kind == "gradient"})
     return lines
