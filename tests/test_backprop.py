@@ -193,3 +193,11 @@ def test_softmax_cross_entropy_net_takes_the_delta_at_the_logits():
     values_checked(g, 0)
     g = matdiff.gradients("H = tanh(W₁X); P = softmax_rows(W₂H); L = −tr(Yᵀlog(P))")
     values_checked(g, 1)
+
+
+@pytest.mark.parametrize("act", ["σ", "tanh", "relu", "softplus", "exp", "sin"])
+@pytest.mark.parametrize("loss", ["½‖ŷ − y‖²", "−yᵀlog(softmax(ŷ))", "sum(softplus(ŷ)) − yᵀŷ"])
+def test_two_layer_nets_of_every_activation_and_loss(act, loss):
+    g = matdiff.gradients(f"h = {act}(W₁x + b₁); ŷ = W₂h + b₂; L = {loss}")
+    assert [ln.kind for ln in g.lines].count("delta") == 2
+    assert len(g.verify(seed=3)) == 4
