@@ -126,6 +126,19 @@ class Derivative:
             text += f"; {self.wrt.name} symmetric, {self.convention} gradient"
         return text
 
+    def steps(self) -> list:
+        """The derivation as a list of :class:`matdiff.calculus.steps.Step`: d(F), the
+        engine's rules one at a time, trace cyclicity, and the result read off."""
+        from .calculus.steps import derivation
+        with deep_recursion():
+            return derivation(self)
+
+    def steps_text(self, latex: bool = False) -> str:
+        """The steps as Unicode lines, or (``latex=True``) an ``align*`` block."""
+        from .calculus.steps import latex_block, text_lines
+        steps = self.steps()
+        return latex_block(steps) if latex else "\n".join(text_lines(steps))
+
     def _repr_latex_(self) -> str:
         return f"$\\frac{{\\partial}}{{\\partial {to_latex(self.wrt)}}} = {self.latex()}$"
 
@@ -209,7 +222,11 @@ class Hessian(Derivative):
         g = grad.result
         super().__init__(g, second, differential(g, second), grad.symbols, grad.source,
                          layout)
-        self.f, self.first = f, grad.wrt
+        self.f, self.first, self.gradient = f, grad.wrt, grad
+
+    def steps(self) -> list:
+        """The gradient's steps, then those of its derivative (the Hessian's)."""
+        return self.gradient.steps() + super().steps()
 
     def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
         from .check.verifier import check_with_differences, check_with_sympy

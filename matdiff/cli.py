@@ -18,6 +18,7 @@ examples:
   matdiff diff "½‖σ(Wx) − y‖²" --wrt W --json
   matdiff diff "log det X" --wrt X --let "X: symmetric" --convention symmetric
   matdiff diff "σ(Wx)" --wrt x                  Jacobian (numerator layout)
+  matdiff diff "tr(AXB)" --wrt X --steps --latex   the derivation as an align* block
   matdiff diff "XᵀX" --wrt X --index            rank 4: Kronecker form and indices
   matdiff hessian "sum(log(1 + exp(Ax)))" --wrt x --check
   matdiff shapes "tr(XᵀAX)"
@@ -79,6 +80,8 @@ def _options(p):
     p.add_argument("--standalone", action="store_true",
                    help="with --latex: a complete document that pdflatex compiles")
     p.add_argument("--index", action="store_true", help="also print index notation")
+    p.add_argument("--steps", action="store_true", help="print the derivation step by step "
+                   "(with --latex an align* block; with --standalone a document)")
     p.add_argument("--check", action="store_true",
                    help="verify the result numerically and say what was checked")
     p.add_argument("--method", choices=("sympy", "central"), default="sympy",
@@ -128,7 +131,14 @@ def show(d, args) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0 if check is None or check.ok else 1
     if args.latex and args.standalone:
-        print(standalone(d, check))
+        print(standalone(d, check, getattr(args, "steps", False)))
+        return 0 if check is None or check.ok else 1
+    if getattr(args, "steps", False) and not args.text:
+        comment = "% " if args.latex else ""
+        print(d.steps_text(latex=args.latex))
+        print(f"{comment}{d.convention_text()}")
+        if check is not None:
+            print(check.summary())
         return 0 if check is None or check.ok else 1
     render = to_latex if args.latex else to_text if args.text else to_pretty
     comment = "% " if args.latex else ""
@@ -143,12 +153,13 @@ def show(d, args) -> int:
     return 0 if check is None or check.ok else 1
 
 
-def standalone(d, check) -> str:
-    """One result as a complete LaTeX document."""
+def standalone(d, check, steps: bool = False) -> str:
+    """One result (or its derivation) as a complete LaTeX document."""
     from .identities import equation, latex_text
+    body = [d.steps_text(latex=True)] if steps else \
+        [r"\begin{equation*}", equation(d), r"\end{equation*}"]
     lines = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
-             r"\begin{document}", r"\begin{equation*}", equation(d),
-             r"\end{equation*}", latex_text(d.convention_text()) + "."]
+             r"\begin{document}", *body, latex_text(d.convention_text()) + "."]
     if check is not None:
         lines.append(r"\par " + latex_text(check.summary().splitlines()[0]) + ".")
     return "\n".join(lines + [r"\end{document}"])

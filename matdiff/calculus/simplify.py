@@ -362,7 +362,7 @@ def transpose(e: Expr, force: bool = False) -> Expr:
             return a
         case Symbol(symmetric=True) | Identity() | DiagMat() | Const():
             return e
-        case Differential(of=x) if x.symmetric:
+        case Differential(of=Symbol(symmetric=True)):
             return e
         case Zero(shape_=s):
             return Zero(s[::-1])

@@ -142,6 +142,8 @@ class Printer:
 
     def _Differential(self, e):
         d = "\\mathrm{d}" if self.latex else "d"
+        if not isinstance(e.of, Symbol):   # a step of a derivation: d(tr(AXB))
+            return f"{d}{self.paren(self(e.of))}", ATOM
         return f"{d}{self.name(e.of.name)}", ATOM
 
     # ----- operations ------------------------------------------------------------------
