@@ -236,6 +236,9 @@ class Hessian(Derivative):
         return check_with_sympy(self.f, self.first, seed=seed, sizes=sizes, second=self.wrt,
                                 claimed=lambda v, sz: self._tensor(v, sz))
 
+    def first_symbol(self) -> Symbol:
+        return self.gradient.wrt
+
     def __repr__(self) -> str:
         return f"<Hessian of {to_pretty(self.f)} = {self.pretty()}>"
 
@@ -249,6 +252,154 @@ class Hessian(Derivative):
                 (x if self.kind == "by scalar" else y)
         return (f"Hessian as d vec(∇f) = M d vec({y}), column-major vec ({self.layout} layout; "
                 f"∇f = {to_pretty(self.expr)})")
+
+
+class Stacked:
+    """Derivatives by several variables at once (MML 5.45, 5.147).
+
+    * ``kind`` 'gradient' (or 'jacobian', …): ``blocks`` is one Derivative per variable,
+      the stacked gradient [∂f/∂x₁, ∂f/∂x₂, …];
+    * ``kind`` 'hessian': ``blocks[i][j]`` is the Hessian block ∂²f/∂xᵢ∂xⱼ.
+
+    Text prints the blocks as a list ([a, b] or [[a, b], [c, d]]); LaTeX as a bmatrix
+    (a row for a gradient by scalars, as MML writes it; a column of vector blocks in
+    denominator layout).
+    """
+
+    def __init__(self, kind: str, blocks: list, wrt: list[Symbol]):
+        self.kind, self.blocks, self.wrt = kind, blocks, wrt
+
+    def _cells(self) -> list[list]:
+        if self.kind == "hessian":
+            return self.blocks
+        if self._column():
+            return [[b] for b in self.blocks]
+        return [self.blocks]
+
+    def _column(self) -> bool:
+        first = self.blocks[0]
+        return self.kind != "hessian" and first.kind == "gradient" and \
+            first.layout == "denominator" and any(x.shape[1:] == (1,) for x in self.wrt)
+
+    def _show(self, render) -> str:
+        rows = ["[" + ", ".join(render(b.main_form()) for b in row) + "]"
+                for row in self._cells()]
+        if self.kind == "hessian":
+            return "[" + ", ".join(rows) + "]"
+        return rows[0] if len(rows) == 1 else "[" + ", ".join(r[1:-1] for r in rows) + "]"
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def text(self, shared: bool | None = None) -> str:
+        """The blocks in the matdiff language, as a (nested) list: [a, b]."""
+        return self._show(lambda e: to_text(e, shared))
+
+    def pretty(self, shared: bool | None = None) -> str:
+        return self._show(lambda e: to_pretty(e, shared))
+
+    def latex(self, shared: bool | None = None) -> str:
+        """A bmatrix of the blocks."""
+        rows = [" & ".join(to_latex(b.main_form(), shared) for b in row)
+                for row in self._cells()]
+        return "\\begin{bmatrix} " + " \\\\ ".join(rows) + " \\end{bmatrix}"
+
+    def equation(self) -> str:
+        """∂f/∂(x₁, x₂) = [...] or ∇²f = [...] in LaTeX."""
+        xs = ", ".join(to_latex(x) for x in self.wrt)
+        f = to_latex(self.f)
+        lhs = (f"\\nabla^2_{{({xs})}} \\left({f}\\right)" if self.kind == "hessian" else
+               f"\\frac{{\\partial}}{{\\partial ({xs})}} \\left({f}\\right)")
+        return f"{lhs} = {self.latex()}"
+
+    def _repr_latex_(self) -> str:
+        return f"${self.equation()}$"
+
+    @property
+    def f(self) -> Expr:
+        first = self.blocks[0][0] if self.kind == "hessian" else self.blocks[0]
+        return first.f if isinstance(first, Hessian) else first.expr
+
+    def convention_text(self) -> str:
+        names = ", ".join(to_pretty(x) for x in self.wrt)
+        if self.kind == "hessian":
+            return f"block Hessian, block (i, j) = ∂²f/∂xᵢ∂xⱼ for ({names})"
+        return f"stacked by ({names}); each block: {self.blocks[0].convention_text()}"
+
+    def steps(self) -> list:
+        """The derivation of every block, one after the other."""
+        return [s for b in self._flat() for s in b.steps()]
+
+    def steps_text(self, latex: bool = False) -> str:
+        from .calculus.steps import latex_block, text_lines
+        steps = self.steps()
+        return latex_block(steps) if latex else "\n".join(text_lines(steps))
+
+    def _flat(self) -> list:
+        return [b for row in self.blocks for b in row] if self.kind == "hessian" else \
+            list(self.blocks)
+
+    def evaluate(self, values: dict):
+        """Scalar and vector variables: one numpy array (the stacked gradient, 1-D, or the
+        block Hessian, a matrix); matrix variables: the blocks' values as a tuple."""
+        import numpy as np
+        if any(x.shape != () and x.shape[1] != 1 for x in self.wrt):
+            if self.kind == "hessian":
+                return tuple(tuple(b.evaluate(values) for b in row) for row in self.blocks)
+            return tuple(b.evaluate(values) for b in self.blocks)
+        if self.kind != "hessian":
+            return np.concatenate([np.atleast_1d(b.evaluate(values)) for b in self.blocks])
+        sizes = [np.size(row[0].gradient.evaluate(values)) for row in self.blocks]
+        return np.block([[np.reshape(b.evaluate(values), (sizes[i], sizes[j]))
+                          for j, b in enumerate(row)] for i, row in enumerate(self.blocks)])
+
+    def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
+        """Check every block; a BlockCheck (truthy when all passed)."""
+        return BlockCheck([b.verify(method, seed, sizes) for b in self._flat()])
+
+    def to_dict(self) -> dict:
+        return {"variables": [x.name for x in self.wrt], "kind": self.kind,
+                "result": self.text(), "unicode": self.pretty(), "latex": self.latex(),
+                "convention": self.convention_text()}
+
+    def __repr__(self) -> str:
+        return f"<Stacked {self.kind} by {', '.join(x.name for x in self.wrt)} = {self.pretty()}>"
+
+
+class BlockCheck:
+    """The checks of every block of a :class:`Stacked` derivative."""
+
+    def __init__(self, checks: list):
+        self.checks = checks
+        self.ok = all(c.ok for c in checks)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def require(self) -> "BlockCheck":
+        for c in self.checks:
+            c.require()
+        return self
+
+    def summary(self) -> str:
+        return "\n".join(f"block {i + 1}: {c.summary()}" for i, c in enumerate(self.checks))
+
+    def to_dict(self) -> dict:
+        return {"passed": self.ok, "blocks": [c.to_dict() for c in self.checks]}
+
+
+def _several(wrt) -> list | None:
+    """The variables of a several-variable derivative, or None for one variable."""
+    if isinstance(wrt, str) and "," in wrt:
+        wrt = [w for w in wrt.split(",")]
+    if isinstance(wrt, (list, tuple)):
+        if not wrt:
+            raise DeclarationError("wrt: name at least one variable")
+        names = [_variable(w.strip() if isinstance(w, str) else w) for w in wrt]
+        if len(set(names)) != len(names):
+            raise DeclarationError(f"wrt: a variable is named twice in {', '.join(names)}")
+        return names
+    return None
 
 
 def _kind(f_shape, x_shape) -> str:
@@ -318,7 +469,14 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
     pair of entries of a symmetric variable as one parameter (G + Gᵀ − diag(G)).
     """
     _options(layout, convention)
-    name = _variable(wrt)
+    several = _several(wrt)
+    if several is not None and len(several) > 1:
+        typed, symbols, source = _typed(expr, shapes, symmetric, tuple(several))
+        blocks = [diff(typed, n, layout=layout, convention=convention) for n in several]
+        for b in blocks:
+            b.source = source
+        return Stacked(blocks[0].kind, blocks, [b.wrt for b in blocks])
+    name = several[0] if several else _variable(wrt)
     typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
     x = symbols[name]
     with deep_recursion():
@@ -345,6 +503,17 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> 
     with its Kronecker form (∇² tr(XᵀAX) = I ⊗ (A + Aᵀ)).
     """
     _options(layout, "unconstrained")
+    several = _several(wrt)
+    if several is not None and len(several) > 1:
+        if wrt2 is not None:
+            raise MatdiffError("wrt2 is for one mixed derivative; with several variables "
+                               "the block Hessian has every mixed block")
+        typed, _, _ = _typed(expr, shapes, symmetric, tuple(several))
+        blocks = [[hessian(typed, a, b, layout=layout or "numerator") for b in several]
+                  for a in several]   # numerator: a scalar-by-vector block is a row
+        return Stacked("hessian", blocks, [row[0].first_symbol() for row in blocks])
+    if several is not None:
+        wrt = several[0]
     first = diff(expr, wrt, shapes=shapes, symmetric=symmetric)
     if first.kind != "gradient":
         raise NoRuleError(f"a Hessian needs a scalar-valued expression; "

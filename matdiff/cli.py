@@ -21,6 +21,7 @@ examples:
   matdiff diff "tr(AXB)" --wrt X --steps --latex   the derivation as an align* block
   matdiff diff "XᵀX" --wrt X --index            rank 4: Kronecker form and indices
   matdiff hessian "sum(log(1 + exp(Ax)))" --wrt x --check
+  matdiff hessian "x1²x2 + x1x2³" --wrt x1,x2 --let "x1, x2: scalar"   block Hessian
   matdiff shapes "tr(XᵀAX)"
 
 declarations (--let): 'c: scalar; A: m×n; W: symmetric; x: vector 3; x1, x2: scalar'
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("diff", help="differentiate an expression (any rank)",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("expr", help="the expression, e.g. \"aᵀXb\" or \"a'Xb\"")
-    d.add_argument("--wrt", required=True, help="the variable, e.g. X")
+    d.add_argument("--wrt", required=True, help="the variable, e.g. X; several stack the "
+                   "gradient: x1,x2")
     d.add_argument("--convention", choices=("unconstrained", "symmetric"),
                    default="unconstrained", help="gradient by a symmetric matrix: "
                    "unconstrained (default) or each symmetric pair as one parameter")
@@ -47,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     h = sub.add_parser("hessian", help="second derivative of a scalar expression",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     h.add_argument("expr")
-    h.add_argument("--wrt", required=True, help="the first variable, e.g. x")
+    h.add_argument("--wrt", required=True, help="the first variable, e.g. x; several give "
+                   "the block Hessian: x1,x2")
     h.add_argument("--wrt2", help="a second variable for a mixed derivative ∂²f/∂x∂y")
     _options(h)
 
@@ -140,8 +143,14 @@ def show(d, args) -> int:
         if check is not None:
             print(check.summary())
         return 0 if check is None or check.ok else 1
-    render = to_latex if args.latex else to_text if args.text else to_pretty
     comment = "% " if args.latex else ""
+    if not hasattr(d, "main_form"):   # several variables: a Stacked result
+        print(d.latex() if args.latex else d.text() if args.text else d.pretty())
+        print(f"{comment}{d.convention_text()}")
+        if check is not None:
+            print(check.summary())
+        return 0 if check is None or check.ok else 1
+    render = to_latex if args.latex else to_text if args.text else to_pretty
     print(render(d.main_form()))
     print(f"{comment}{d.convention_text()}")
     if d.result is None:
@@ -157,7 +166,8 @@ def standalone(d, check, steps: bool = False) -> str:
     """One result (or its derivation) as a complete LaTeX document."""
     from .identities import equation, latex_text
     body = [d.steps_text(latex=True)] if steps else \
-        [r"\begin{equation*}", equation(d), r"\end{equation*}"]
+        [r"\begin{equation*}", d.equation() if hasattr(d, "equation") else equation(d),
+         r"\end{equation*}"]
     lines = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
              r"\begin{document}", *body, latex_text(d.convention_text()) + "."]
     if check is not None:
