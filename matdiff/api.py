@@ -526,6 +526,97 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> 
     return Hessian(first.expr, first, second or first.wrt, layout)
 
 
+class Taylor:
+    """A Taylor polynomial of f about x₀ as an expression in x and x₀ (MML 5.148)."""
+
+    def __init__(self, expr: Expr, f: Expr, wrt: Symbol, at: Symbol, order: int,
+                 symbols: dict[str, Symbol]):
+        self.expr, self.f, self.wrt, self.at, self.order = expr, f, wrt, at, order
+        self.symbols = symbols
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def text(self) -> str:
+        return to_text(self.expr)
+
+    def pretty(self) -> str:
+        return to_pretty(self.expr)
+
+    def latex(self) -> str:
+        return to_latex(self.expr)
+
+    def equation(self) -> str:
+        """f(x) ≈ … in LaTeX."""
+        return f"{to_latex(self.f)} \\approx {self.latex()}"
+
+    def _repr_latex_(self) -> str:
+        return f"${self.equation()}$"
+
+    def evaluate(self, values: dict):
+        """The polynomial's value at values for x, x₀ and every other symbol."""
+        from .check.evaluate import evaluate, to_user
+        return to_user(evaluate(self.expr, values, None, self.symbols), ())
+
+    def to_dict(self) -> dict:
+        return {"input": to_text(self.f), "variable": self.wrt.name, "at": self.at.name,
+                "order": self.order, "result": self.text(), "unicode": self.pretty(),
+                "latex": self.latex()}
+
+    def __repr__(self) -> str:
+        return f"<Taylor order {self.order} of {to_pretty(self.f)} about {to_pretty(self.at)}: " \
+            f"{self.pretty()}>"
+
+
+def taylor(expr, wrt, at="x0", order: int = 2, *, shapes=None, symmetric=()) -> Taylor:
+    """The Taylor polynomial of a scalar f about ``at`` (a new symbol shaped like wrt):
+    f(x₀) + ∇f(x₀)ᵀ(x − x₀) + ½(x − x₀)ᵀ∇²f(x₀)(x − x₀) for order 2 (MML 5.148).
+
+    Any order for a scalar variable; up to 2 for a vector; a matrix X order 1, and 2
+    through the Kronecker form of its Hessian."""
+    from .calculus.taylor import first_term, scalar_term, second_term
+    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+        raise MatdiffError(f"order must be a whole number ≥ 0, got {order!r}")
+    name, point = _variable(wrt), _variable(at)
+    typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
+    x = symbols[name]
+    if typed.shape != ():
+        raise NoRuleError(f"a Taylor polynomial needs a scalar-valued expression; "
+                          f"{to_pretty(typed)} is {shape_text(typed.shape)}", source,
+                          typed.span)
+    if point in symbols:
+        raise DeclarationError(f"the expansion point {point} is already a symbol of the "
+                               f"expression: choose a new name such as {name}_0")
+    x0 = Symbol(point, x.shape, x.symmetric)
+    matrix = x.shape != () and x.shape[1] != 1
+    if order > 2 and x.shape != ():
+        raise NoRuleError(f"order {order} needs a scalar variable; for a vector or matrix "
+                          f"{to_pretty(x)} matdiff expands to order 2", source, typed.span)
+    terms = [substitute_point(typed, x, x0)]
+    with deep_recursion():
+        if x.shape == ():
+            g = typed
+            for k in range(1, order + 1):
+                g = simplify(diff(g, x).result)
+                terms.append(scalar_term(g, x, x0, k))
+        else:
+            if order >= 1:
+                terms.append(first_term(diff(typed, x).result, x, x0))
+            if order >= 2:
+                H = hessian(typed, x)
+                if matrix and H.kron is None:
+                    raise NoRuleError(f"no Kronecker form for the Hessian by {to_pretty(x)}",
+                                      source, typed.span)
+                terms.append(second_term(H.kron if matrix else H.result, x, x0, matrix))
+    from .calculus.simplify import add
+    return Taylor(add(*terms), typed, x, x0, order, {**symbols, point: x0})
+
+
+def substitute_point(e: Expr, x: Symbol, x0: Symbol) -> Expr:
+    from .calculus.taylor import substitute
+    return substitute(e, x, x0)
+
+
 def oracle(method: str):
     """The check for a method name: 'sympy' (elementwise) or 'central' (differences)."""
     from .check.verifier import check_with_differences, check_with_sympy

@@ -54,6 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--wrt2", help="a second variable for a mixed derivative ∂²f/∂x∂y")
     _options(h)
 
+    t = sub.add_parser("taylor", help="Taylor polynomial of a scalar expression (MML 5.148)",
+                       epilog="examples:\n  matdiff taylor \"sum(log(1 + exp(Ax)))\" --wrt x\n"
+                       "  matdiff taylor \"exp(x)sin(x)\" --wrt x --let \"x: scalar\" --order 3"
+                       " --latex", formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("expr")
+    t.add_argument("--wrt", required=True, help="the variable, e.g. x")
+    t.add_argument("--at", default="x0", help="the expansion point, a new symbol shaped like "
+                   "the variable (default x0)")
+    t.add_argument("--order", type=int, default=2, help="the order (default 2)")
+    _declarations(t)
+    tfmt = t.add_mutually_exclusive_group()
+    tfmt.add_argument("--latex", action="store_true", help="print LaTeX")
+    tfmt.add_argument("--text", action="store_true", help="print plain text (ASCII)")
+    tfmt.add_argument("--json", action="store_true", help="print JSON")
+
     i = sub.add_parser("identities", help="list, check or typeset the identity library",
                        epilog="examples:\n  matdiff identities --filter trace\n"
                        "  matdiff identities --check\n  matdiff identities --latex > "
@@ -175,6 +190,16 @@ def standalone(d, check, steps: bool = False) -> str:
     return "\n".join(lines + [r"\end{document}"])
 
 
+def cmd_taylor(args) -> int:
+    from .api import taylor
+    t = taylor(args.expr, args.wrt, args.at, args.order, shapes=args.let)
+    if args.json:
+        print(json.dumps(t.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(t.equation() if args.latex else t.text() if args.text else t.pretty())
+    return 0
+
+
 def cmd_identities(args) -> int:
     from .identities import check_identity, handout, load, markdown_table
     entries = [e for e in load() if args.filter.lower() in (e.id + " " + e.section).lower()]
@@ -234,7 +259,7 @@ def cmd_shapes(args) -> int:
     return 0
 
 
-COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,
+COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "taylor": cmd_taylor, "identities": cmd_identities,
             "shapes": cmd_shapes}
 
 if __name__ == "__main__":   # pragma: no cover
