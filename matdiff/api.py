@@ -90,14 +90,15 @@ class Derivative:
         """Unicode for terminals, e.g. −2AᵀW(x − As)."""
         return to_pretty(self.main_form(), shared)
 
-    def latex(self, shared: bool | None = None) -> str:
-        """LaTeX (amsmath)."""
-        return to_latex(self.main_form(), shared)
+    def latex(self, shared: bool | None = None, bold: bool = False) -> str:
+        """LaTeX (amsmath); ``bold`` sets vectors and matrices in bold (MML)."""
+        return to_latex(self.main_form(), shared, bold)
 
-    def index(self, latex: bool = False) -> str:
-        """Index notation, e.g. ∂(Wx)ᵢ/∂Wⱼₖ = δᵢⱼ xₖ — available for every rank."""
+    def index(self, latex: bool = False, letters: str = "ijkl") -> str:
+        """Index notation, e.g. ∂(Wx)ᵢ/∂Wⱼₖ = δᵢⱼ xₖ — available for every rank; the
+        ``letters`` name the indices (F's first, then X's)."""
         from .calculus.index import index_notation
-        return index_notation(self.expr, self.wrt, self.differential, latex)
+        return index_notation(self.expr, self.wrt, self.differential, latex, letters)
 
     def form_name(self) -> str:
         if self.result is not None:
@@ -133,14 +134,29 @@ class Derivative:
         with deep_recursion():
             return derivation(self)
 
-    def steps_text(self, latex: bool = False) -> str:
+    def steps_text(self, latex: bool = False, bold: bool = False) -> str:
         """The steps as Unicode lines, or (``latex=True``) an ``align*`` block."""
         from .calculus.steps import latex_block, text_lines
         steps = self.steps()
-        return latex_block(steps) if latex else "\n".join(text_lines(steps))
+        return latex_block(steps, bold) if latex else "\n".join(text_lines(steps))
+
+    def equation(self, bold: bool = False) -> str:
+        """∂f/∂X = … in LaTeX, with f (a vec/Kronecker form as ∂vec F/∂vec(X)ᵀ)."""
+        return f"{self.lhs_latex(bold)} = {self.latex(bold=bold)}"
+
+    def lhs_latex(self, bold: bool = False) -> str:
+        f, x = _grouped(to_latex(self.expr, bold=bold)), to_latex(self.wrt, bold=bold)
+        if self.result is None and self.kron is not None:
+            return (f"\\frac{{\\partial \\operatorname{{vec}} {f}}}"
+                    f"{{\\partial \\operatorname{{vec}}({x})^{{\\top}}}}")
+        if self.result is None:
+            return f"\\mathrm{{d}}{f}"
+        return f"\\frac{{\\partial {f}}}{{\\partial {x}}}"
 
     def _repr_latex_(self) -> str:
-        return f"$\\frac{{\\partial}}{{\\partial {to_latex(self.wrt)}}} = {self.latex()}$"
+        if self.result is None and self.kron is None:
+            return f"${self.lhs_latex()} = {to_latex(self.differential)}$"
+        return f"${self.equation()}$"
 
     def __repr__(self) -> str:
         return f"<Derivative ∂/∂{to_pretty(self.wrt)} of {to_pretty(self.expr)} = {self.pretty()}>"
@@ -236,6 +252,19 @@ class Hessian(Derivative):
         return check_with_sympy(self.f, self.first, seed=seed, sizes=sizes, second=self.wrt,
                                 claimed=lambda v, sz: self._tensor(v, sz))
 
+    def lhs_latex(self, bold: bool = False) -> str:
+        f = _grouped(to_latex(self.f, bold=bold))
+        x, y = to_latex(self.first, bold=bold), to_latex(self.wrt, bold=bold)
+        if self.result is None:
+            return (f"\\frac{{\\partial \\operatorname{{vec}} \\nabla_{{{x}}} {f}}}"
+                    f"{{\\partial \\operatorname{{vec}}({y})^{{\\top}}}}")
+        if x == y and self.first.shape[1:] == (1,):
+            return f"\\nabla^2_{{{x}}} {f}"
+        if x == y:
+            return f"\\frac{{\\partial^2 {f}}}{{\\partial {x}^2}}"
+        ty = f"{y}^{{\\top}}" if self.wrt.shape[1:] == (1,) else y
+        return f"\\frac{{\\partial^2 {f}}}{{\\partial {x} \\, \\partial {ty}}}"
+
     def first_symbol(self) -> Symbol:
         return self.gradient.wrt
 
@@ -298,19 +327,19 @@ class Stacked:
     def pretty(self, shared: bool | None = None) -> str:
         return self._show(lambda e: to_pretty(e, shared))
 
-    def latex(self, shared: bool | None = None) -> str:
+    def latex(self, shared: bool | None = None, bold: bool = False) -> str:
         """A bmatrix of the blocks."""
-        rows = [" & ".join(to_latex(b.main_form(), shared) for b in row)
+        rows = [" & ".join(to_latex(b.main_form(), shared, bold) for b in row)
                 for row in self._cells()]
         return "\\begin{bmatrix} " + " \\\\ ".join(rows) + " \\end{bmatrix}"
 
-    def equation(self) -> str:
+    def equation(self, bold: bool = False) -> str:
         """∂f/∂(x₁, x₂) = [...] or ∇²f = [...] in LaTeX."""
-        xs = ", ".join(to_latex(x) for x in self.wrt)
-        f = to_latex(self.f)
+        xs = ", ".join(to_latex(x, bold=bold) for x in self.wrt)
+        f = to_latex(self.f, bold=bold)
         lhs = (f"\\nabla^2_{{({xs})}} \\left({f}\\right)" if self.kind == "hessian" else
                f"\\frac{{\\partial}}{{\\partial ({xs})}} \\left({f}\\right)")
-        return f"{lhs} = {self.latex()}"
+        return f"{lhs} = {self.latex(bold=bold)}"
 
     def _repr_latex_(self) -> str:
         return f"${self.equation()}$"
@@ -330,10 +359,10 @@ class Stacked:
         """The derivation of every block, one after the other."""
         return [s for b in self._flat() for s in b.steps()]
 
-    def steps_text(self, latex: bool = False) -> str:
+    def steps_text(self, latex: bool = False, bold: bool = False) -> str:
         from .calculus.steps import latex_block, text_lines
         steps = self.steps()
-        return latex_block(steps) if latex else "\n".join(text_lines(steps))
+        return latex_block(steps, bold) if latex else "\n".join(text_lines(steps))
 
     def _flat(self) -> list:
         return [b for row in self.blocks for b in row] if self.kind == "hessian" else \
@@ -400,6 +429,12 @@ def _several(wrt) -> list | None:
             raise DeclarationError(f"wrt: a variable is named twice in {', '.join(names)}")
         return names
     return None
+
+
+def _grouped(text: str) -> str:
+    """f as it stands after ∂: a single letter bare, anything longer in parentheses."""
+    return text if len(text) == 1 or (text.startswith("\\") and text[1:].isalpha()) else \
+        f"\\left({text}\\right)"
 
 
 def _kind(f_shape, x_shape) -> str:

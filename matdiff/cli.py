@@ -98,6 +98,10 @@ def _options(p):
     p.add_argument("--standalone", action="store_true",
                    help="with --latex: a complete document that pdflatex compiles")
     p.add_argument("--index", action="store_true", help="also print index notation")
+    p.add_argument("--index-letters", metavar="LETTERS", default="ijkl",
+                   help="index letters for --index, e.g. 'pq' (default ijkl)")
+    p.add_argument("--bold", action="store_true", help="with --latex: vectors and matrices "
+                   "in bold (\\boldsymbol{x}), as MML prints them")
     p.add_argument("--steps", action="store_true", help="print the derivation step by step "
                    "(with --latex an align* block; with --standalone a document)")
     p.add_argument("--check", action="store_true",
@@ -149,40 +153,40 @@ def show(d, args) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0 if check is None or check.ok else 1
     if args.latex and args.standalone:
-        print(standalone(d, check, getattr(args, "steps", False)))
+        print(standalone(d, check, args.steps, args.bold))
         return 0 if check is None or check.ok else 1
-    if getattr(args, "steps", False) and not args.text:
+    if args.steps and not args.text:
         comment = "% " if args.latex else ""
-        print(d.steps_text(latex=args.latex))
+        print(d.steps_text(latex=args.latex, bold=args.bold))
         print(f"{comment}{d.convention_text()}")
         if check is not None:
             print(check.summary())
         return 0 if check is None or check.ok else 1
     comment = "% " if args.latex else ""
     if not hasattr(d, "main_form"):   # several variables: a Stacked result
-        print(d.latex() if args.latex else d.text() if args.text else d.pretty())
+        print(d.latex(bold=args.bold) if args.latex else d.text() if args.text else d.pretty())
         print(f"{comment}{d.convention_text()}")
         if check is not None:
             print(check.summary())
         return 0 if check is None or check.ok else 1
-    render = to_latex if args.latex else to_text if args.text else to_pretty
+    render = (lambda e: to_latex(e, bold=args.bold)) if args.latex else \
+        to_text if args.text else to_pretty
     print(render(d.main_form()))
     print(f"{comment}{d.convention_text()}")
     if d.result is None:
         print(f"{comment}differential: d{_paren(to_pretty(d.expr))} = {to_pretty(d.differential)}")
-    if args.index or (d.result is None and d.kron is None):
-        print(f"{comment}index notation: {d.index(latex=args.latex)}")
+    if args.index or args.index_letters != "ijkl" or (d.result is None and d.kron is None):
+        print(f"{comment}index notation: {d.index(latex=args.latex, letters=args.index_letters)}")
     if check is not None:
         print(check.summary())
     return 0 if check is None or check.ok else 1
 
 
-def standalone(d, check, steps: bool = False) -> str:
+def standalone(d, check, steps: bool = False, bold: bool = False) -> str:
     """One result (or its derivation) as a complete LaTeX document."""
-    from .identities import equation, latex_text
-    body = [d.steps_text(latex=True)] if steps else \
-        [r"\begin{equation*}", d.equation() if hasattr(d, "equation") else equation(d),
-         r"\end{equation*}"]
+    from .identities import latex_text
+    body = [d.steps_text(latex=True, bold=bold)] if steps else \
+        [r"\begin{equation*}", d.equation(bold), r"\end{equation*}"]
     lines = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
              r"\begin{document}", *body, latex_text(d.convention_text()) + "."]
     if check is not None:

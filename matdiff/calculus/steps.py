@@ -35,10 +35,10 @@ class Step:
     wrt: Symbol     # X
     transposed: bool = False   # a Jacobian in denominator layout (n×m)
 
-    def lhs(self, style: str = "pretty") -> str:
+    def lhs(self, style: str = "pretty", bold: bool = False) -> str:
         """The left-hand side: d(F), vec(dF), ∂f/∂X, …"""
         from ..language.render import to_latex, to_pretty
-        show = to_latex if style == "latex" else to_pretty
+        show = (lambda e: to_latex(e, bold=bold)) if style == "latex" else to_pretty
         x = show(self.wrt)
         if self.kind == "differential":
             return show(Differential(self.of)) if not isinstance(self.of, Symbol) else \
@@ -214,14 +214,14 @@ def text_lines(steps: list[Step]) -> list[str]:
     return out
 
 
-def latex_block(steps: list[Step]) -> str:
+def latex_block(steps: list[Step], bold: bool = False) -> str:
     """An amsmath ``align*`` block, one step per line with its rule as a note."""
     from ..language.render import to_latex
     rows, previous = [], None
     for s in steps:
-        lhs = s.lhs("latex") if (s.kind, s.of) != previous else ""
+        lhs = s.lhs("latex", bold) if (s.kind, s.of) != previous else ""
         note = "" if s.rule == "differentiate" else f" && \\text{{{_latex_text(s.rule)}}}"
-        rows.append(f"{lhs} &= {to_latex(s.expr)}{note}")
+        rows.append(f"{lhs} &= {to_latex(s.expr, bold=bold)}{note}")
         previous = (s.kind, s.of)
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 

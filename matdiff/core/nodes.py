@@ -125,6 +125,11 @@ class Expr:
         printer = STAGES.get("text")
         return printer(self) if printer else repr(self)
 
+    def _repr_latex_(self) -> str | None:
+        """Jupyter shows the expression typeset (printer registered by language.render)."""
+        printer = STAGES.get("latex")
+        return f"${printer(self)}$" if printer else None
+
     def __repr__(self) -> str:
         args = ", ".join(repr(v) for v in self.key())
         return f"{type(self).__name__}({args})"

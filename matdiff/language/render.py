@@ -73,9 +73,10 @@ _FUNC_LATEX = {"exp": "\\exp", "log": "\\log", "sin": "\\sin", "cos": "\\cos",
 class Printer:
     """Render one expression in one style; each node type has a method ``_<Name>``."""
 
-    def __init__(self, style: Style):
+    def __init__(self, style: Style, bold: bool = False):
         self.s = style
         self.latex = style is LATEX
+        self.bold = bold and self.latex   # vectors and matrices in bold, as MML prints
         self.norm_depth = 0
 
     def __call__(self, e: Expr) -> str:
@@ -94,7 +95,12 @@ class Printer:
     # ----- leaves -------------------------------------------------------------------
 
     def _Symbol(self, e: Symbol):
-        return self.name(e.name), ATOM
+        return self.symbol(e), ATOM
+
+    def symbol(self, e: Symbol) -> str:
+        if self.bold and e.shape_ not in (None, ()):
+            return f"\\boldsymbol{{{self.name(e.name)}}}"
+        return self.name(e.name)
 
     def name(self, name: str) -> str:
         letter, _, sub = name.partition("_")
@@ -125,7 +131,7 @@ class Printer:
         return f"{v.numerator}/{v.denominator}"
 
     def _Identity(self, e):
-        return "I", ATOM
+        return ("\\boldsymbol{I}" if self.bold else "I"), ATOM
 
     def _Zero(self, e):
         return "0", ATOM
@@ -144,7 +150,7 @@ class Printer:
         d = "\\mathrm{d}" if self.latex else "d"
         if not isinstance(e.of, Symbol):   # a step of a derivation: d(tr(AXB))
             return f"{d}{self.paren(self(e.of))}", ATOM
-        return f"{d}{self.name(e.of.name)}", ATOM
+        return f"{d}{self.symbol(e.of)}", ATOM
 
     # ----- operations ------------------------------------------------------------------
 
@@ -360,6 +366,7 @@ def _juxtapose_safely(left: str, right: str) -> bool:
 
 
 _TEXT, _PRETTY, _LATEX = Printer(TEXT), Printer(PRETTY), Printer(LATEX)
+_LATEX_BOLD = Printer(LATEX, bold=True)
 
 
 def to_text(e: Expr, shared: bool | None = False) -> str:
@@ -373,9 +380,9 @@ def to_pretty(e: Expr, shared: bool | None = False) -> str:
     return _render(_PRETTY, e, shared)
 
 
-def to_latex(e: Expr, shared: bool | None = False) -> str:
-    """LaTeX (amsmath)."""
-    return _render(_LATEX, e, shared)
+def to_latex(e: Expr, shared: bool | None = False, bold: bool = False) -> str:
+    """LaTeX (amsmath); ``bold``: vectors and matrices as \\boldsymbol{x}, as MML prints."""
+    return _render(_LATEX_BOLD if bold else _LATEX, e, shared)
 
 
 # ----- shared subexpressions: t₁ = tanh(x), t₂ = tanh(t₁), … --------------------------------
@@ -392,9 +399,11 @@ def _render(printer: Printer, e: Expr, shared: bool | None) -> str:
         main, definitions = name_shared(e)
         if not definitions:
             return printer(e)
+        if printer.latex:   # one definition a line, aligned at =, so that it fits a page
+            rows = " \\\\ ".join(f"{printer(n)} &= {printer(d)}" for n, d in definitions)
+            return printer(main) + r",\quad\text{where } \begin{aligned}[t] " + rows + \
+                r" \end{aligned}"
         defs = [f"{printer(n)} = {printer(d)}" for n, d in definitions]
-        if printer.latex:
-            return printer(main) + r",\quad\text{where } " + r",\; ".join(defs)
         return printer(main) + "\n  where " + "\n        ".join(defs)
 
 
@@ -458,4 +467,4 @@ def shape_text(shape, style: str = "pretty") -> str:
     return f"{rows}×{cols}"
 
 
-STAGES.update(text=to_text, pretty=to_pretty)
+STAGES.update(text=to_text, pretty=to_pretty, latex=to_latex)
