@@ -495,19 +495,22 @@ def _options(layout, convention):
 
 
 def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
-         convention="unconstrained") -> Derivative:
+         convention="unconstrained", expand: bool = False) -> Derivative:
     """∂expr/∂wrt for an expression of any shape.
 
     A scalar expression gives the gradient (denominator layout by default: shaped like
     wrt); a vector by a vector the Jacobian (numerator layout by default: m×n); higher
     ranks a tensor with its vec/Kronecker form.  ``convention='symmetric'`` treats each
     pair of entries of a symmetric variable as one parameter (G + Gᵀ − diag(G)).
+    ``wrt=["x1", "x2"]`` (or "x1,x2") stacks the derivatives by several variables;
+    ``expand=True`` multiplies out a scalar polynomial result (MML 5.7: 2x₁x₂ + x₂³).
     """
     _options(layout, convention)
     several = _several(wrt)
     if several is not None and len(several) > 1:
         typed, symbols, source = _typed(expr, shapes, symmetric, tuple(several))
-        blocks = [diff(typed, n, layout=layout, convention=convention) for n in several]
+        blocks = [diff(typed, n, layout=layout, convention=convention, expand=expand)
+                  for n in several]
         for b in blocks:
             b.source = source
         return Stacked(blocks[0].kind, blocks, [b.wrt for b in blocks])
@@ -516,8 +519,17 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
     x = symbols[name]
     with deep_recursion():
         defined(typed, source)
-        return Derivative(typed, x, differential(typed, x), symbols, source, layout,
-                          convention)
+        return _expanded(Derivative(typed, x, differential(typed, x), symbols, source,
+                                    layout, convention), expand)
+
+
+def _expanded(d, expand: bool):
+    """The result multiplied out where it is a scalar polynomial (what verify checks is
+    then the printed form)."""
+    if expand and d.result is not None:
+        from .calculus.expand import expand_polynomial
+        d.result = expand_polynomial(d.result)
+    return d
 
 
 def defined(e: Expr, source: str | None = None) -> None:
@@ -531,7 +543,8 @@ def defined(e: Expr, source: str | None = None) -> None:
         raise DomainError(err.message, source, e.span) from None
 
 
-def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> Hessian:
+def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None,
+            expand: bool = False) -> Hessian:
     """∂²f/∂x∂y for a scalar f: the derivative of the gradient ∇ₓf by y (default y = x).
 
     For vectors it is a matrix (H_ij = ∂²f/∂xᵢ∂yⱼ); for a matrix variable a rank-4 tensor
@@ -544,7 +557,8 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> 
             raise MatdiffError("wrt2 is for one mixed derivative; with several variables "
                                "the block Hessian has every mixed block")
         typed, _, _ = _typed(expr, shapes, symmetric, tuple(several))
-        blocks = [[hessian(typed, a, b, layout=layout or "numerator") for b in several]
+        blocks = [[hessian(typed, a, b, layout=layout or "numerator", expand=expand)
+                   for b in several]
                   for a in several]   # numerator: a scalar-by-vector block is a row
         return Stacked("hessian", blocks, [row[0].first_symbol() for row in blocks])
     if several is not None:
@@ -558,7 +572,7 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None) -> 
         _variable(wrt2) in first.symbols else None
     if wrt2 is not None and second is None:
         second = diff(expr, wrt2, shapes=shapes, symmetric=symmetric).wrt
-    return Hessian(first.expr, first, second or first.wrt, layout)
+    return _expanded(Hessian(first.expr, first, second or first.wrt, layout), expand)
 
 
 class Taylor:

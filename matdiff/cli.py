@@ -100,6 +100,8 @@ def _options(p):
     p.add_argument("--index", action="store_true", help="also print index notation")
     p.add_argument("--index-letters", metavar="LETTERS", default="ijkl",
                    help="index letters for --index, e.g. 'pq' (default ijkl)")
+    p.add_argument("--expand", action="store_true", help="multiply out a scalar polynomial "
+                   "result (MML 5.7: 2x₁x₂ + x₂³)")
     p.add_argument("--bold", action="store_true", help="with --latex: vectors and matrices "
                    "in bold (\\boldsymbol{x}), as MML prints them")
     p.add_argument("--steps", action="store_true", help="print the derivation step by step "
@@ -133,14 +135,14 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_diff(args) -> int:
     from .api import diff
     d = diff(args.expr, args.wrt, shapes=args.let, layout=args.layout,
-             convention=args.convention)
+             convention=args.convention, expand=args.expand)
     return show(d, args)
 
 
 def cmd_hessian(args) -> int:
     from .api import hessian
-    return show(hessian(args.expr, args.wrt, args.wrt2, shapes=args.let, layout=args.layout),
-                args)
+    return show(hessian(args.expr, args.wrt, args.wrt2, shapes=args.let, layout=args.layout,
+                        expand=args.expand), args)
 
 
 def show(d, args) -> int:

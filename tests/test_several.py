@@ -79,3 +79,26 @@ def test_bad_variable_lists():
         matdiff.diff(MML, [], shapes=SCALARS)
     with pytest.raises(matdiff.MatdiffError):
         matdiff.hessian(MML, ["x1", "x2"], "x1", shapes=SCALARS)
+
+
+def test_expand_gives_mml_5_7_and_5_147_exactly():
+    d = matdiff.diff(MML, "x1,x2", shapes=SCALARS, expand=True)
+    assert d.pretty() == "[2x₁x₂ + x₂³, x₁² + 3x₁x₂²]"
+    assert d.verify().ok   # the expanded form is what verify checks
+    h = matdiff.hessian(MML, ["x1", "x2"], shapes=SCALARS, expand=True)
+    assert h.pretty() == "[[2x₂, 2x₁ + 3x₂²], [2x₁ + 3x₂², 6x₁x₂]]"
+    assert h.verify().ok
+    for block in d.blocks:   # the printed text reads back to the verified value
+        assert matdiff.verify(MML, block.wrt.name, block.text(), shapes=SCALARS).ok
+
+
+def test_expand_leaves_non_polynomials_alone():
+    d = matdiff.diff("exp(x)(x + 1)²", "x", shapes="x: scalar", expand=True)
+    assert d.result == matdiff.diff("exp(x)(x + 1)²", "x", shapes="x: scalar").result
+    v = matdiff.diff("xᵀAx", "x", expand=True)
+    assert v.pretty() == "(A + Aᵀ)x"
+
+
+def test_cli_expand(capsys):
+    assert main(["diff", MML, "--wrt", "x1", "--let", SCALARS, "--expand"]) == 0
+    assert capsys.readouterr().out.startswith("2x₁x₂ + x₂³\n")
