@@ -129,3 +129,19 @@ def test_standalone_steps_compile_with_pdflatex(tmp_path, capsys):
                               "-halt-on-error", f"s{i}.tex"], cwd=tmp_path,
                              capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, (doc, run.stdout[-2000:])
+
+
+def test_every_identity_of_the_library_has_checked_steps():
+    from matdiff.identities import load
+    failed = []
+    for entry in load():
+        steps = entry.derive().steps()
+        if not steps or not all(r.ok for r in check_steps(steps)):
+            failed.append(entry.id)
+    assert failed == []
+
+
+@pytest.mark.parametrize("expr, wrt", [("x", "x"), ("y", "x"), ("aᵀb", "x")])
+def test_trivial_derivations(expr, wrt):
+    steps = matdiff.diff(expr, wrt).steps()
+    assert all(r.ok for r in check_steps(steps))

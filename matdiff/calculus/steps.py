@@ -62,8 +62,12 @@ def _group(text: str) -> str:
 def expand_differential(F: Expr, x: Symbol) -> list[Step]:
     """d(F), then one engine rule per step (outermost first) until only dX remains, then
     the terms collected (``simplify``)."""
-    expr: Expr = Differential(F)
+    expr: Expr = Differential(F) if _depends(F, x) else Zero(F.shape)
     steps: list[Step] = []
+    if isinstance(F, Symbol) or not _depends(F, x):   # dX itself, or a constant: d c = 0
+        rule = "the variable's own differential" if _depends(F, x) else \
+            f"constant in {x.name}: dc = 0"
+        steps.append(Step(rule, expr, "differential", F, x))
     while True:
         target = _first_open(expr)
         if target is None:
