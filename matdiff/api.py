@@ -698,5 +698,6 @@ def parse_like(text, symbols: dict[str, Symbol]) -> Expr:
     """Parse text with the shapes (and symmetry) the given symbols already have."""
     if isinstance(text, Expr):
         return text
-    return parse(text, shapes={n: s.shape for n, s in symbols.items()},
-                 symmetric=[n for n, s in symbols.items() if s.symmetric])
+    from .core.shapes import Decl
+    return parse(text, shapes={n: Decl(s.shape, s.symmetric, s.probability)
+                               for n, s in symbols.items()})

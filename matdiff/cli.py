@@ -259,7 +259,7 @@ def cmd_shapes(args) -> int:
     from .language.render import shape_text, to_pretty
     typed, symbols, _ = _typed(args.expr, args.let, ())
     for name, sym in symbols.items():
-        extra = " (symmetric)" if sym.symmetric else ""
+        extra = " (symmetric)" if sym.symmetric else " (probability)" if sym.probability else ""
         print(f"{to_pretty(sym)}: {shape_text(sym.shape)}{extra}")
     print(f"{to_pretty(typed)}: {shape_text(typed.shape)}")
     return 0

@@ -43,3 +43,26 @@ def test_rules_keep_values():
                  ("(1 − y) .* s − y .* (1 − s)", "s − y")]:
         assert matdiff.simplify(matdiff.parse(a, shapes="y, s, u, v: vector n")) == \
             matdiff.parse(b, shapes="y, s, u, v: vector n")
+
+
+def test_probability_vector_gives_the_softmax_cross_entropy_of_the_book():
+    d = matdiff.diff("−yᵀlog(softmax(Wx))", "W", shapes="y: probability")
+    assert d.pretty() == "(softmax(Wx) − y)xᵀ"
+    assert d.verify().ok and d.verify(method="central").ok
+    # without the declaration the factor 𝟏ᵀy stays: the two differ for a y not summing to 1
+    plain = matdiff.diff("−yᵀlog(softmax(Wx))", "W")
+    assert plain.pretty() == "((𝟏ᵀy)softmax(Wx) − y)xᵀ"
+    assert not matdiff.verify("−yᵀlog(softmax(Wx))", "W", "(softmax(Wx) − y)xᵀ").ok
+    assert matdiff.simplify(matdiff.parse("sum(y)", shapes="y: probability")) == \
+        matdiff.parse("1")
+
+
+def test_probability_declarations_and_values():
+    import numpy as np
+    with pytest.raises(matdiff.DeclarationError):
+        matdiff.parse("yᵀA", shapes="y: probability m×n")
+    e = matdiff.parse("yᵀa", shapes="y: probability 3")
+    from matdiff.check.evaluate import evaluate
+    assert np.isclose(evaluate(e, {"y": [0.2, 0.3, 0.5], "a": [1, 1, 1]}), 1.0)
+    with pytest.raises(matdiff.EvaluationError):
+        evaluate(e, {"y": [0.2, 0.3, 0.6], "a": [1, 1, 1]})

@@ -896,7 +896,22 @@ def scalar_multiples_collect(e: Expr) -> Expr | None:
     return mul(add(*[s for _, s in split]), first)
 
 
-TEXTBOOK_RULES = [sigmoid_from_exp, sigmoid_of_negation, sigmoid_before_complement,
+def ones_times_probability(e: Expr) -> Expr | None:
+    """𝟏ᵀy = 1 and sum(y) = 1 for a declared probability vector y (y: probability)."""
+    if isinstance(e, Sum) and isinstance(e.arg, Symbol) and e.arg.probability:
+        return ONE
+    if not isinstance(e, Mul):
+        return None
+    fs = list(e.factors)
+    for i in range(len(fs) - 1):
+        a, b = fs[i], fs[i + 1]
+        if isinstance(a, Transpose) and isinstance(a.arg, Ones) and \
+                isinstance(b, Symbol) and b.probability:
+            return mul(*fs[:i], *fs[i + 2:]) if len(fs) > 2 else ONE
+    return None
+
+
+TEXTBOOK_RULES = [ones_times_probability, sigmoid_from_exp, sigmoid_of_negation, sigmoid_before_complement,
                   division_cancels,
                   ones_times_quotient, scalar_multiples_collect, hadamard_expand_if_shorter]
 

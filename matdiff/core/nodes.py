@@ -173,6 +173,7 @@ class Symbol(Expr):
     name: str
     shape_: Shape | None = None
     symmetric: bool = False
+    probability: bool = False   # a probability vector: entries ≥ 0 that sum to 1
     span: tuple[int, int] | None = _SPAN
 
 
