@@ -66,3 +66,14 @@ def test_probability_declarations_and_values():
     assert np.isclose(evaluate(e, {"y": [0.2, 0.3, 0.5], "a": [1, 1, 1]}), 1.0)
     with pytest.raises(matdiff.EvaluationError):
         evaluate(e, {"y": [0.2, 0.3, 0.6], "a": [1, 1, 1]})
+
+
+@pytest.mark.parametrize("expr, wrt, book", [
+    ("(xᵀAx)²", "x", "2(xᵀAx)(A + Aᵀ)x"),
+    ("log(xᵀAx)", "A", "xxᵀ/(xᵀAx)"),
+    ("(xᵀAx)(xᵀAᵀx)", "x", "2(xᵀAx)(A + Aᵀ)x"),
+])
+def test_quadratic_form_keeps_the_orientation_with_fewer_transposes(expr, wrt, book):
+    d = matdiff.diff(expr, wrt)
+    assert d.pretty() == book and "xᵀAᵀx" not in d.pretty()
+    assert d.verify().ok

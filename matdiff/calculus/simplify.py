@@ -166,9 +166,16 @@ def _orient_scalar(e: Expr) -> Expr:
     row of a symbol (uᵀ…), preferring the lexicographically smaller text."""
     if isinstance(e, Mul) and all(f.shape != () for f in e.factors):
         flipped = transpose(Mul(e.factors), force=True)
-        if isinstance(flipped, Mul) and _sort_key(flipped) < _sort_key(e):
+        if isinstance(flipped, Mul) and (_transpose_count(flipped), _sort_key(flipped)) < \
+                (_transpose_count(e), _sort_key(e)):   # fewer transposes first: xᵀAx, not xᵀAᵀx
             return flipped
     return e
+
+
+@lru_cache(maxsize=65536)
+def _transpose_count(e: Expr) -> int:
+    """transposes(e), memoised on shared subtrees (linear in the DAG)."""
+    return isinstance(e, Transpose) + sum(_transpose_count(k) for k in e.children())
 
 
 def _sort_key(e: Expr) -> tuple:
