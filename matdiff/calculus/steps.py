@@ -135,9 +135,11 @@ def gradient_steps(F: Expr, x: Symbol, df: Expr) -> tuple[list[Step], Expr]:
     parts = [simplify(gradient(t, x)) for t in terms if not is_zero(t)]
     steps = []
     if len(parts) > 1 or (parts and _read_form(parts[0], x) != df):
-        steps.append(Step("cyclic trace: tr(AB) = tr(BA), tr(Aᵀ) = tr(A), each term as "
-                          "tr(Gₖᵀ dX)", _sum(_read_form(g, x) for g in parts),
-                          "differential", F, x))
+        rule = "scalars commute: each term as gₖ dx" if x.shape == () else \
+            "transpose: each term as gₖᵀdx" if x.shape[1] == 1 and \
+            not any(isinstance(t, Trace) for t in terms) else \
+            "cyclic trace: tr(AB) = tr(BA), tr(Aᵀ) = tr(A), each term as tr(Gₖᵀ dX)"
+        steps.append(Step(rule, _sum(_read_form(g, x) for g in parts), "differential", F, x))
     G = simplify(Add(tuple(parts))) if len(parts) > 1 else parts[0] if parts else \
         Zero(x.shape)
     if len(parts) > 1:
@@ -190,8 +192,9 @@ def derivation(d) -> list[Step]:
         steps.append(Step("read off dF = F′ dx", d.result, "by scalar", F, x))
     elif d.kind == "jacobian" and d.result is not None:
         J = d.result if d.layout == "numerator" else simplify(Transpose(d.result))
-        steps.append(Step("read off dF = J dx", Mul((J, Differential(x))), "differential",
-                          F, x))
+        read = Mul(_factors(J) + (Differential(x),))
+        if read != df:   # already J dx: nothing to rewrite
+            steps.append(Step("read off dF = J dx", read, "differential", F, x))
         steps.append(Step("the Jacobian" + (" (numerator layout: m×n)" if d.layout ==
                                             "numerator" else ", transposed (denominator "
                                             "layout: n×m)"), d.result, "jacobian", F, x,
