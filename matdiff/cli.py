@@ -152,6 +152,9 @@ def show(d, args) -> int:
     if args.json:
         out = d.to_dict()
         out["check"] = check.to_dict() if check is not None else None
+        if args.steps:
+            from .calculus.steps import step_dicts
+            out["steps"] = step_dicts(d.steps())
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0 if check is None or check.ok else 1
     if args.latex and args.standalone:

@@ -145,3 +145,12 @@ def test_every_identity_of_the_library_has_checked_steps():
 def test_trivial_derivations(expr, wrt):
     steps = matdiff.diff(expr, wrt).steps()
     assert all(r.ok for r in check_steps(steps))
+
+
+def test_json_steps(capsys):
+    import json
+    assert main(["diff", "tr(AXB)", "--wrt", "X", "--steps", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [s["rule"].split(":")[0] for s in out["steps"]] == \
+        ["linear", "product rule", "cyclic trace", "read off tr(Gᵀ dX)"]
+    assert out["steps"][-1]["unicode"] == out["unicode"]

@@ -206,6 +206,14 @@ def derivation(d) -> list[Step]:
     return steps
 
 
+def step_dicts(steps: list[Step]) -> list[dict]:
+    """The steps for JSON: rule, left-hand side, and the expression in text, Unicode and
+    LaTeX."""
+    from ..language.render import to_latex, to_pretty, to_text
+    return [{"rule": s.rule, "lhs": s.lhs(), "kind": s.kind, "text": to_text(s.expr),
+             "unicode": to_pretty(s.expr), "latex": to_latex(s.expr)} for s in steps]
+
+
 def text_lines(steps: list[Step]) -> list[str]:
     """Unicode lines: the left-hand side once per block, then ‘= expr   [rule]’."""
     from ..language.render import to_pretty
