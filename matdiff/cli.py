@@ -160,9 +160,13 @@ def show(d, args) -> int:
     if args.latex and args.standalone:
         print(standalone(d, check, args.steps, args.bold))
         return 0 if check is None or check.ok else 1
-    if args.steps and not args.text:
+    if args.steps:
         comment = "% " if args.latex else ""
-        print(d.steps_text(latex=args.latex, bold=args.bold))
+        if args.text:
+            from .calculus.steps import text_lines
+            print("\n".join(text_lines(d.steps(), ascii=True)))
+        else:
+            print(d.steps_text(latex=args.latex, bold=args.bold))
         print(f"{comment}{d.convention_text()}")
         if check is not None:
             print(check.summary())

@@ -214,17 +214,18 @@ def step_dicts(steps: list[Step]) -> list[dict]:
              "unicode": to_pretty(s.expr), "latex": to_latex(s.expr)} for s in steps]
 
 
-def text_lines(steps: list[Step]) -> list[str]:
-    """Unicode lines: the left-hand side once per block, then ‘= expr   [rule]’."""
-    from ..language.render import to_pretty
+def text_lines(steps: list[Step], ascii: bool = False) -> list[str]:
+    """Unicode lines (``ascii``: expressions in the matdiff language): the left-hand side
+    once per block, then ‘= expr   [rule]’."""
+    from ..language.render import to_pretty, to_text
+    show = to_text if ascii else to_pretty
     out, previous = [], None
     for s in steps:
         head = s.lhs()
         if (s.kind, s.of) != previous:
-            out.append(f"{head} = {to_pretty(s.expr)}" if s.rule == "differentiate" else
-                       f"{head} = {to_pretty(s.expr)}    [{s.rule}]")
+            out.append(f"{head} = {show(s.expr)}    [{s.rule}]")
         else:
-            out.append(f"{' ' * len(head)} = {to_pretty(s.expr)}    [{s.rule}]")
+            out.append(f"{' ' * len(head)} = {show(s.expr)}    [{s.rule}]")
         previous = (s.kind, s.of)
     return out
 
