@@ -13,12 +13,15 @@ from .api import (
     Gradients,
     Hessian,
     Program,
+    Stacked,
+    Taylor,
     diff,
     evaluate,
     gradients,
     hessian,
     parse,
     parse_program,
+    taylor,
     verify,
     vjp,
 )
@@ -39,7 +42,7 @@ from .language.render import to_latex, to_pretty, to_text
 
 __version__ = "0.1.0"
 
-__all__ = ["parse", "parse_program", "Program", "evaluate",
+__all__ = ["parse", "parse_program", "Program", "evaluate", "Stacked", "taylor", "Taylor",
            "diff", "hessian", "Hessian", "gradients", "vjp", "Gradients",
            "verify", "simplify", "Derivative", "Expr", "to_text", "to_pretty",
            "to_latex", "MatdiffError", "ParseError", "UnknownFunctionError", "ShapeError",

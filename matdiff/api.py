@@ -96,17 +96,20 @@ class Derivative:
         """Unicode for terminals, e.g. −2AᵀW(x − As)."""
         return to_pretty(self.main_form(), shared, self.symbols, True)
 
-    def latex(self, shared: bool | None = None) -> str:
-        """LaTeX (amsmath)."""
-        return to_latex(self.main_form(), shared, self.symbols, True)
+    def latex(self, shared: bool | None = None, bold: bool = False) -> str:
+        """LaTeX (amsmath); ``bold`` sets vectors and matrices in bold (MML)."""
+        return to_latex(self.main_form(), shared, self.symbols, True, bold)
 
-    def index(self, latex: bool = False) -> str:
-        """Index notation, e.g. ∂(Wx)ᵢ/∂Wⱼₖ = δᵢⱼ xₖ — available for every rank."""
+    def index(self, latex: bool = False, letters: str = "ijkl") -> str:
+        """Index notation, e.g. ∂(Wx)ᵢ/∂Wⱼₖ = δᵢⱼ xₖ — available for every rank; the
+        ``letters`` name the indices (F's first, then X's)."""
         from .calculus.index import index_notation
-        return index_notation(self.expr, self.wrt, self.differential, latex)
+        return index_notation(self.expr, self.wrt, self.differential, latex, letters)
 
     def form_name(self) -> str:
         if self.result is not None:
+            if isinstance(self, Hessian):
+                return "Hessian"
             return {"gradient": "gradient", "by scalar": "derivative",
                     "jacobian": "Jacobian"}[self.kind]
         return "vec/Kronecker form" if self.kron is not None else "differential"
@@ -132,8 +135,36 @@ class Derivative:
             text += f"; {self.wrt.name} symmetric, {self.convention} gradient"
         return text
 
+    def steps(self) -> list:
+        """The derivation as a list of :class:`matdiff.calculus.steps.Step`: d(F), the
+        engine's rules one at a time, trace cyclicity, and the result read off."""
+        from .calculus.steps import derivation
+        with deep_recursion():
+            return derivation(self)
+
+    def steps_text(self, latex: bool = False, bold: bool = False) -> str:
+        """The steps as Unicode lines, or (``latex=True``) an ``align*`` block."""
+        from .calculus.steps import latex_block, text_lines
+        steps = self.steps()
+        return latex_block(steps, bold) if latex else "\n".join(text_lines(steps))
+
+    def equation(self, bold: bool = False) -> str:
+        """∂f/∂X = … in LaTeX, with f (a vec/Kronecker form as ∂vec F/∂vec(X)ᵀ)."""
+        return f"{self.lhs_latex(bold)} = {self.latex(bold=bold)}"
+
+    def lhs_latex(self, bold: bool = False) -> str:
+        f, x = _grouped(to_latex(self.expr, bold=bold)), to_latex(self.wrt, bold=bold)
+        if self.result is None and self.kron is not None:
+            return (f"\\frac{{\\partial \\operatorname{{vec}} {f}}}"
+                    f"{{\\partial \\operatorname{{vec}}({x})^{{\\top}}}}")
+        if self.result is None:
+            return f"\\mathrm{{d}}{f}"
+        return f"\\frac{{\\partial {f}}}{{\\partial {x}}}"
+
     def _repr_latex_(self) -> str:
-        return f"$\\frac{{\\partial}}{{\\partial {to_latex(self.wrt)}}} = {self.latex()}$"
+        if self.result is None and self.kron is None:
+            return f"${self.lhs_latex()} = {to_latex(self.differential)}$"
+        return f"${self.equation()}$"
 
     def __repr__(self) -> str:
         return f"<Derivative ∂/∂{to_pretty(self.wrt)} of {to_pretty(self.expr)} = {self.pretty()}>"
@@ -287,7 +318,11 @@ class Hessian(Derivative):
         g = grad.result
         super().__init__(g, second, differential(g, second), grad.symbols, grad.source,
                          layout, notes=grad.notes)
-        self.f, self.first = f, grad.wrt
+        self.f, self.first, self.gradient = f, grad.wrt, grad
+
+    def steps(self) -> list:
+        """The gradient's steps, then those of its derivative (the Hessian's)."""
+        return self.gradient.steps() + super().steps()
 
     def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
         from .check.verifier import check_with_differences, check_with_sympy
@@ -299,6 +334,22 @@ class Hessian(Derivative):
             self.f, self.first, seed=seed, sizes=sizes, second=self.wrt,
             claimed=lambda v, sz: self._printed_tensor(v, sz),
             fallback=lambda: self.verify("central", seed, sizes)))
+
+    def lhs_latex(self, bold: bool = False) -> str:
+        f = _grouped(to_latex(self.f, bold=bold))
+        x, y = to_latex(self.first, bold=bold), to_latex(self.wrt, bold=bold)
+        if self.result is None:
+            return (f"\\frac{{\\partial \\operatorname{{vec}} \\nabla_{{{x}}} {f}}}"
+                    f"{{\\partial \\operatorname{{vec}}({y})^{{\\top}}}}")
+        if x == y and self.first.shape[1:] == (1,):
+            return f"\\nabla^2_{{{x}}} {f}"
+        if x == y:
+            return f"\\frac{{\\partial^2 {f}}}{{\\partial {x}^2}}"
+        ty = f"{y}^{{\\top}}" if self.wrt.shape[1:] == (1,) else y
+        return f"\\frac{{\\partial^2 {f}}}{{\\partial {x} \\, \\partial {ty}}}"
+
+    def first_symbol(self) -> Symbol:
+        return self.gradient.wrt
 
     def __repr__(self) -> str:
         return f"<Hessian of {to_pretty(self.f)} = {self.pretty()}>"
@@ -313,6 +364,163 @@ class Hessian(Derivative):
                 (x if self.kind == "by scalar" else y)
         return (f"Hessian as d vec(∇f) = M d vec({y}), column-major vec ({self.layout} layout; "
                 f"∇f = {to_pretty(self.expr)})")
+
+
+class Stacked:
+    """Derivatives by several variables at once (MML 5.45, 5.147).
+
+    * ``kind`` 'gradient' (or 'jacobian', …): ``blocks`` is one Derivative per variable,
+      the stacked gradient [∂f/∂x₁, ∂f/∂x₂, …];
+    * ``kind`` 'hessian': ``blocks[i][j]`` is the Hessian block ∂²f/∂xᵢ∂xⱼ.
+
+    Text prints the blocks as a list ([a, b] or [[a, b], [c, d]]); LaTeX as a bmatrix
+    (a row for a gradient by scalars, as MML writes it; a column of vector blocks in
+    denominator layout).
+    """
+
+    def __init__(self, kind: str, blocks: list, wrt: list[Symbol]):
+        self.kind, self.blocks, self.wrt = kind, blocks, wrt
+        flat = [b for row in blocks for b in row] if kind == "hessian" else list(blocks)
+        self.notes = list(dict.fromkeys(n for b in flat for n in b.notes))
+        self.program = None
+
+    def _cells(self) -> list[list]:
+        if self.kind == "hessian":
+            return self.blocks
+        if self._column():
+            return [[b] for b in self.blocks]
+        return [self.blocks]
+
+    def _column(self) -> bool:
+        first = self.blocks[0]
+        return self.kind != "hessian" and first.kind == "gradient" and \
+            first.layout == "denominator" and any(x.shape[1:] == (1,) for x in self.wrt)
+
+    def _show(self, render) -> str:
+        rows = ["[" + ", ".join(render(b.main_form()) for b in row) + "]"
+                for row in self._cells()]
+        if self.kind == "hessian":
+            return "[" + ", ".join(rows) + "]"
+        return rows[0] if len(rows) == 1 else "[" + ", ".join(r[1:-1] for r in rows) + "]"
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def text(self, shared: bool | None = None) -> str:
+        """The blocks in the matdiff language, as a (nested) list: [a, b]."""
+        return self._show(lambda e: to_text(e, shared))
+
+    def pretty(self, shared: bool | None = None) -> str:
+        return self._show(lambda e: to_pretty(e, shared))
+
+    def latex(self, shared: bool | None = None, bold: bool = False) -> str:
+        """A bmatrix of the blocks."""
+        rows = [" & ".join(to_latex(b.main_form(), shared, b.symbols, True, bold) for b in row)
+                for row in self._cells()]
+        return "\\begin{bmatrix} " + " \\\\ ".join(rows) + " \\end{bmatrix}"
+
+    def equation(self, bold: bool = False) -> str:
+        """∂f/∂(x₁, x₂) = [...] or ∇²f = [...] in LaTeX."""
+        xs = ", ".join(to_latex(x, bold=bold) for x in self.wrt)
+        f = to_latex(self.f, bold=bold)
+        lhs = (f"\\nabla^2_{{({xs})}} \\left({f}\\right)" if self.kind == "hessian" else
+               f"\\frac{{\\partial}}{{\\partial ({xs})}} \\left({f}\\right)")
+        return f"{lhs} = {self.latex(bold=bold)}"
+
+    def _repr_latex_(self) -> str:
+        return f"${self.equation()}$"
+
+    @property
+    def f(self) -> Expr:
+        first = self.blocks[0][0] if self.kind == "hessian" else self.blocks[0]
+        return first.f if isinstance(first, Hessian) else first.expr
+
+    def convention_text(self) -> str:
+        names = ", ".join(to_pretty(x) for x in self.wrt)
+        if self.kind == "hessian":
+            return f"block Hessian, block (i, j) = ∂²f/∂xᵢ∂xⱼ for ({names})"
+        return f"stacked by ({names}); each block: {self.blocks[0].convention_text()}"
+
+    def steps(self) -> list:
+        """The derivation of every block, one after the other."""
+        return [s for b in self._flat() for s in b.steps()]
+
+    def steps_text(self, latex: bool = False, bold: bool = False) -> str:
+        from .calculus.steps import latex_block, text_lines
+        steps = self.steps()
+        return latex_block(steps, bold) if latex else "\n".join(text_lines(steps))
+
+    def _flat(self) -> list:
+        return [b for row in self.blocks for b in row] if self.kind == "hessian" else \
+            list(self.blocks)
+
+    def evaluate(self, values: dict):
+        """Scalar and vector variables: one numpy array (the stacked gradient, 1-D, or the
+        block Hessian, a matrix); matrix variables: the blocks' values as a tuple."""
+        import numpy as np
+        if any(x.shape != () and x.shape[1] != 1 for x in self.wrt):
+            if self.kind == "hessian":
+                return tuple(tuple(b.evaluate(values) for b in row) for row in self.blocks)
+            return tuple(b.evaluate(values) for b in self.blocks)
+        if self.kind != "hessian":
+            return np.concatenate([np.atleast_1d(b.evaluate(values)) for b in self.blocks])
+        sizes = [np.size(row[0].gradient.evaluate(values)) for row in self.blocks]
+        return np.block([[np.reshape(b.evaluate(values), (sizes[i], sizes[j]))
+                          for j, b in enumerate(row)] for i, row in enumerate(self.blocks)])
+
+    def verify(self, method: str = "sympy", seed: int = 0, sizes: dict | None = None):
+        """Check every block; a BlockCheck (truthy when all passed)."""
+        return BlockCheck([b.verify(method, seed, sizes) for b in self._flat()])
+
+    def to_dict(self) -> dict:
+        return {"variables": [x.name for x in self.wrt], "kind": self.kind,
+                "result": self.text(), "unicode": self.pretty(), "latex": self.latex(),
+                "convention": self.convention_text()}
+
+    def __repr__(self) -> str:
+        return f"<Stacked {self.kind} by {', '.join(x.name for x in self.wrt)} = {self.pretty()}>"
+
+
+class BlockCheck:
+    """The checks of every block of a :class:`Stacked` derivative."""
+
+    def __init__(self, checks: list):
+        self.checks = checks
+        self.ok = all(c.ok for c in checks)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def require(self) -> "BlockCheck":
+        for c in self.checks:
+            c.require()
+        return self
+
+    def summary(self) -> str:
+        return "\n".join(f"block {i + 1}: {c.summary()}" for i, c in enumerate(self.checks))
+
+    def to_dict(self) -> dict:
+        return {"passed": self.ok, "blocks": [c.to_dict() for c in self.checks]}
+
+
+def _several(wrt) -> list | None:
+    """The variables of a several-variable derivative, or None for one variable."""
+    if isinstance(wrt, str) and "," in wrt:
+        wrt = [w for w in wrt.split(",")]
+    if isinstance(wrt, (list, tuple)):
+        if not wrt:
+            raise DeclarationError("wrt: name at least one variable")
+        names = [_variable(w.strip() if isinstance(w, str) else w) for w in wrt]
+        if len(set(names)) != len(names):
+            raise DeclarationError(f"wrt: a variable is named twice in {', '.join(names)}")
+        return names
+    return None
+
+
+def _grouped(text: str) -> str:
+    """f as it stands after ∂: a single letter bare, anything longer in parentheses."""
+    return text if len(text) == 1 or (text.startswith("\\") and text[1:].isalpha()) else \
+        f"\\left({text}\\right)"
 
 
 def _kind(f_shape, x_shape) -> str:
@@ -407,7 +615,8 @@ def _options(layout, convention):
 
 
 def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
-         convention="unconstrained", syntax="matdiff", of=None, check=False) -> Derivative:
+         convention="unconstrained", syntax="matdiff", of=None, check=False,
+         expand: bool = False) -> Derivative:
     """∂expr/∂wrt for an expression of any shape.
 
     A scalar expression gives the gradient (denominator layout by default: shaped like
@@ -419,18 +628,31 @@ def diff(expr, wrt, *, shapes=None, symmetric=(), layout=None,
     the one named by ``of``; the result prints in terms of the defined names.
     ``check=True`` verifies what is printed (central differences, see
     :meth:`Derivative.verify`) and raises VerificationError if it is wrong.
+    ``wrt=["x1", "x2"]`` (or "x1,x2") stacks the derivatives by several variables;
+    ``expand=True`` multiplies out a scalar polynomial result (MML 5.7: 2x₁x₂ + x₂³).
     """
     _options(layout, convention)
     if is_program(expr):
         return _diff_program(expr, wrt, of, shapes, symmetric, layout, convention, check)
-    name = _variable(wrt)
+    several = _several(wrt)
+    if several is not None and len(several) > 1:
+        typed, symbols, source = _typed(expr, shapes, symmetric, tuple(several), syntax)
+        blocks = [diff(typed, n, layout=layout, convention=convention, expand=expand)
+                  for n in several]
+        for b in blocks:
+            b.source = source
+        stacked = Stacked(blocks[0].kind, blocks, [b.wrt for b in blocks])
+        if check:
+            stacked.verify(method="central").require()
+        return stacked
+    name = several[0] if several else _variable(wrt)
     typed, symbols, source = _typed(expr, shapes, symmetric, (name,), syntax)
     x = symbols[name]
     notes = list(typed.notes) + absent_variable(name, typed)
     with deep_recursion():
         defined(typed, source)
-        d = Derivative(typed, x, differential(typed, x), symbols, source, layout,
-                       convention, notes=notes)
+        d = _expanded(Derivative(typed, x, differential(typed, x), symbols, source, layout,
+                                 convention, notes=notes), expand)
     if check:
         d.verify(method="central").require()
     return d
@@ -466,6 +688,15 @@ def _diff_program(text, wrt, of, shapes, symmetric, layout, convention, check=Fa
     return d
 
 
+def _expanded(d, expand: bool):
+    """The result multiplied out where it is a scalar polynomial (what verify checks is
+    then the printed form)."""
+    if expand and d.result is not None:
+        from .calculus.expand import expand_polynomial
+        d.result = expand_polynomial(d.result)
+    return d
+
+
 def defined(e: Expr, source: str | None = None) -> None:
     """Refuse an expression that is undefined as written (1/(α − α)): its derivative
     would otherwise cancel to a silent, wrong 0."""
@@ -478,13 +709,25 @@ def defined(e: Expr, source: str | None = None) -> None:
 
 
 def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None,
-            syntax="matdiff", check=False) -> Hessian:
+            syntax="matdiff", check=False, expand: bool = False) -> Hessian:
     """∂²f/∂x∂y for a scalar f: the derivative of the gradient ∇ₓf by y (default y = x).
 
     For vectors it is a matrix (H_ij = ∂²f/∂xᵢ∂yⱼ); for a matrix variable a rank-4 tensor
     with its Kronecker form (∇² tr(XᵀAX) = I ⊗ (A + Aᵀ)).
     """
     _options(layout, "unconstrained")
+    several = _several(wrt)
+    if several is not None and len(several) > 1:
+        if wrt2 is not None:
+            raise MatdiffError("wrt2 is for one mixed derivative; with several variables "
+                               "the block Hessian has every mixed block")
+        typed, _, _ = _typed(expr, shapes, symmetric, tuple(several), syntax)
+        blocks = [[hessian(typed, a, b, layout=layout or "numerator", expand=expand)
+                   for b in several]
+                  for a in several]   # numerator: a scalar-by-vector block is a row
+        return Stacked("hessian", blocks, [row[0].first_symbol() for row in blocks])
+    if several is not None:
+        wrt = several[0]
     first = diff(expr, wrt, shapes=shapes, symmetric=symmetric, syntax=syntax)
     if first.kind != "gradient":
         raise NoRuleError(f"a Hessian needs a scalar-valued expression; "
@@ -494,13 +737,106 @@ def hessian(expr, wrt, wrt2=None, *, shapes=None, symmetric=(), layout=None,
         _variable(wrt2) in first.symbols else None
     if wrt2 is not None and second is None:
         second = diff(expr, wrt2, shapes=shapes, symmetric=symmetric, syntax=syntax).wrt
-    h = Hessian(first.expr, first, second or first.wrt, layout)
+    h = _expanded(Hessian(first.expr, first, second or first.wrt, layout), expand)
     if wrt2 is not None:
         h.notes += [n for n in absent_variable(second.name, first.expr) if n not in h.notes]
     h.program = first.program
     if check:
         h.verify(method="central").require()
     return h
+
+
+
+
+class Taylor:
+    """A Taylor polynomial of f about x₀ as an expression in x and x₀ (MML 5.148)."""
+
+    def __init__(self, expr: Expr, f: Expr, wrt: Symbol, at: Symbol, order: int,
+                 symbols: dict[str, Symbol]):
+        self.expr, self.f, self.wrt, self.at, self.order = expr, f, wrt, at, order
+        self.symbols = symbols
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def text(self) -> str:
+        return to_text(self.expr)
+
+    def pretty(self) -> str:
+        return to_pretty(self.expr)
+
+    def latex(self) -> str:
+        return to_latex(self.expr)
+
+    def equation(self) -> str:
+        """f(x) ≈ … in LaTeX."""
+        return f"{to_latex(self.f)} \\approx {self.latex()}"
+
+    def _repr_latex_(self) -> str:
+        return f"${self.equation()}$"
+
+    def evaluate(self, values: dict):
+        """The polynomial's value at values for x, x₀ and every other symbol."""
+        from .check.evaluate import evaluate, to_user
+        return to_user(evaluate(self.expr, values, None, self.symbols), ())
+
+    def to_dict(self) -> dict:
+        return {"input": to_text(self.f), "variable": self.wrt.name, "at": self.at.name,
+                "order": self.order, "result": self.text(), "unicode": self.pretty(),
+                "latex": self.latex()}
+
+    def __repr__(self) -> str:
+        return f"<Taylor order {self.order} of {to_pretty(self.f)} about {to_pretty(self.at)}: " \
+            f"{self.pretty()}>"
+
+
+def taylor(expr, wrt, at="x0", order: int = 2, *, shapes=None, symmetric=()) -> Taylor:
+    """The Taylor polynomial of a scalar f about ``at`` (a new symbol shaped like wrt):
+    f(x₀) + ∇f(x₀)ᵀ(x − x₀) + ½(x − x₀)ᵀ∇²f(x₀)(x − x₀) for order 2 (MML 5.148).
+
+    Any order for a scalar variable; up to 2 for a vector; a matrix X order 1, and 2
+    through the Kronecker form of its Hessian."""
+    from .calculus.taylor import first_term, scalar_term, second_term
+    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+        raise MatdiffError(f"order must be a whole number ≥ 0, got {order!r}")
+    name, point = _variable(wrt), _variable(at)
+    typed, symbols, source = _typed(expr, shapes, symmetric, (name,))
+    x = symbols[name]
+    if typed.shape != ():
+        raise NoRuleError(f"a Taylor polynomial needs a scalar-valued expression; "
+                          f"{to_pretty(typed)} is {shape_text(typed.shape)}", source,
+                          typed.span)
+    if point in symbols:
+        raise DeclarationError(f"the expansion point {point} is already a symbol of the "
+                               f"expression: choose a new name such as {name}_0")
+    x0 = Symbol(point, x.shape, x.symmetric)
+    matrix = x.shape != () and x.shape[1] != 1
+    if order > 2 and x.shape != ():
+        raise NoRuleError(f"order {order} needs a scalar variable; for a vector or matrix "
+                          f"{to_pretty(x)} matdiff expands to order 2", source, typed.span)
+    terms = [substitute_point(typed, x, x0)]
+    with deep_recursion():
+        if x.shape == ():
+            g = typed
+            for k in range(1, order + 1):
+                g = simplify(diff(g, x).result)
+                terms.append(scalar_term(g, x, x0, k))
+        else:
+            if order >= 1:
+                terms.append(first_term(diff(typed, x).result, x, x0))
+            if order >= 2:
+                H = hessian(typed, x)
+                if matrix and H.kron is None:
+                    raise NoRuleError(f"no Kronecker form for the Hessian by {to_pretty(x)}",
+                                      source, typed.span)
+                terms.append(second_term(H.kron if matrix else H.result, x, x0, matrix))
+    from .calculus.simplify import add
+    return Taylor(add(*terms), typed, x, x0, order, {**symbols, point: x0})
+
+
+def substitute_point(e: Expr, x: Symbol, x0: Symbol) -> Expr:
+    from .calculus.taylor import substitute
+    return substitute(e, x, x0)
 
 
 def oracle(method: str):
@@ -537,12 +873,12 @@ def parse_like(text, symbols: dict[str, Symbol], shape=None) -> Expr:
     it), which sizes a lone I or 𝟏."""
     if isinstance(text, Expr):
         return text
-    shapes = {n: s.shape for n, s in symbols.items()}
-    symmetric = [n for n, s in symbols.items() if s.symmetric]
+    from .core.shapes import Decl
+    shapes = {n: Decl(s.shape, s.symmetric, s.probability) for n, s in symbols.items()}
     if shape is None or shape == ():
-        return parse(text, shapes=shapes, symmetric=symmetric)
+        return parse(text, shapes=shapes)
     from .core.nodes import Add, Zero
-    decls = declarations(shapes, symmetric)
+    decls = declarations(shapes, ())
     with deep_recursion():
         surface = read_surface(text, frozenset(decls))
         typed, _ = infer(Add((surface, Zero(shape))), decls, text)
@@ -682,7 +1018,7 @@ class Program:
 
 def _decls(symbols: dict[str, Symbol]) -> dict:
     from .core.shapes import Decl
-    return {n: Decl(s.shape, s.symmetric) for n, s in symbols.items()}
+    return {n: Decl(s.shape, s.symmetric, s.probability) for n, s in symbols.items()}
 
 
 def is_program(text) -> bool:

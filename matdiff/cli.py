@@ -18,8 +18,10 @@ examples:
   matdiff diff "½‖σ(Wx) − y‖²" --wrt W --json
   matdiff diff "log det X" --wrt X --let "X: symmetric" --convention symmetric
   matdiff diff "σ(Wx)" --wrt x                  Jacobian (numerator layout)
+  matdiff diff "tr(AXB)" --wrt X --steps --latex   the derivation as an align* block
   matdiff diff "XᵀX" --wrt X --index            rank 4: Kronecker form and indices
   matdiff hessian "sum(log(1 + exp(Ax)))" --wrt x --check
+  matdiff hessian "x1²x2 + x1x2³" --wrt x1,x2 --let "x1, x2: scalar"   block Hessian
   matdiff shapes "tr(XᵀAX)"
   matdiff diff "\\frac{1}{2}\\|\\hat{y} - y\\|_2^2" --wrt "\\hat{y}"   LaTeX input
   matdiff diff "y = Wx; L = gᵀy" --wrt x --at "W=[[1,2,3],[4,5,6]]; x=[9,10,11]; g=[7,8]"
@@ -52,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "\"a'Xb\", \"x^\\top A x\" (LaTeX), \"y = Wx; L = gᵀy\"; '-' reads "
                    "standard input")
     d.add_argument("--wrt", required=True, action="append",
-                   help="the variable, e.g. X (one variable)")
+                   help="the variable, e.g. X; several (x1,x2 or --wrt x1 --wrt x2) stack "
+                   "the gradient")
     d.add_argument("--convention", choices=("unconstrained", "symmetric"),
                    default="unconstrained", help="gradient by a symmetric matrix: "
                    "unconstrained (default) or each symmetric pair as one parameter")
@@ -62,9 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     h.add_argument("expr", nargs="?", help="the expression or program ('-': standard input)")
     h.add_argument("--wrt", required=True, action="append",
-                   help="the first variable, e.g. x")
+                   help="the first variable, e.g. x; several (x1,x2) give the block Hessian")
     h.add_argument("--wrt2", help="a second variable for a mixed derivative ∂²f/∂x∂y")
     _options(h)
+
+    t = sub.add_parser("taylor", help="Taylor polynomial of a scalar expression (MML 5.148)",
+                       epilog="examples:\n  matdiff taylor \"sum(log(1 + exp(Ax)))\" --wrt x\n"
+                       "  matdiff taylor \"exp(x)sin(x)\" --wrt x --let \"x: scalar\" --order 3"
+                       " --latex", formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("expr")
+    t.add_argument("--wrt", required=True, help="the variable, e.g. x")
+    t.add_argument("--at", default="x0", help="the expansion point, a new symbol shaped like "
+                   "the variable (default x0)")
+    t.add_argument("--order", type=int, default=2, help="the order (default 2)")
+    _declarations(t)
+    tfmt = t.add_mutually_exclusive_group()
+    tfmt.add_argument("--latex", action="store_true", help="print LaTeX")
+    tfmt.add_argument("--text", action="store_true", help="print plain text (ASCII)")
+    tfmt.add_argument("--json", action="store_true", help="print JSON")
 
     i = sub.add_parser("identities", help="list, check or typeset the identity library",
                        epilog="examples:\n  matdiff identities --filter trace\n"
@@ -153,6 +171,14 @@ def _options(p):
     p.add_argument("--standalone", action="store_true",
                    help="with --latex: a complete document that pdflatex compiles")
     p.add_argument("--index", action="store_true", help="also print index notation")
+    p.add_argument("--index-letters", metavar="LETTERS", default="ijkl",
+                   help="index letters for --index, e.g. 'pq' (default ijkl)")
+    p.add_argument("--expand", action="store_true", help="multiply out a scalar polynomial "
+                   "result (MML 5.7: 2x₁x₂ + x₂³)")
+    p.add_argument("--bold", action="store_true", help="with --latex: vectors and matrices "
+                   "in bold (\\boldsymbol{x}), as MML prints them")
+    p.add_argument("--steps", action="store_true", help="print the derivation step by step "
+                   "(with --latex an align* block; with --standalone a document)")
     check = p.add_mutually_exclusive_group()
     check.add_argument("--check", action="store_true",
                        help="the thorough check: the printed result read back and compared "
@@ -188,13 +214,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def one_variable(args) -> str:
-    """--wrt given once; several variables at once are not supported (yet)."""
-    from .core.errors import MatdiffError
-    if len(args.wrt) > 1:
-        shown = " and ".join(f"--wrt {w}" for w in args.wrt)
-        raise MatdiffError(f"one variable at a time: got {shown}; run matdiff once per "
-                           f"variable (for ∂²f/∂x∂y use hessian --wrt x --wrt2 y)")
-    return args.wrt[0]
+    """--wrt x1,x2 or --wrt x1 --wrt x2: the variables, comma-separated (several stack the
+    gradient or give the block Hessian)."""
+    return ",".join(args.wrt)
 
 
 def source(args) -> str:
@@ -219,7 +241,7 @@ def source(args) -> str:
 def cmd_diff(args) -> int:
     from .api import diff
     d = diff(source(args), one_variable(args), shapes=args.let, layout=args.layout,
-             convention=args.convention, syntax=args.syntax, of=args.of)
+             convention=args.convention, syntax=args.syntax, of=args.of, expand=args.expand)
     return show(d, args)
 
 
@@ -230,7 +252,7 @@ def cmd_hessian(args) -> int:
         from .core.errors import MatdiffError
         raise MatdiffError("--of is for diff and eval; a Hessian uses the last statement")
     return show(hessian(text, one_variable(args), args.wrt2, shapes=args.let, layout=args.layout,
-                        syntax=args.syntax), args)
+                        syntax=args.syntax, expand=args.expand), args)
 
 
 def print_notes(notes) -> None:
@@ -272,45 +294,81 @@ def show_result(d, args) -> int:
         out = report(d, check, at=args.at)
         if failed:
             out["check"] = {"passed": False, "error": failed}
+        if args.steps:
+            from .calculus.steps import step_dicts
+            out["steps"] = step_dicts(d.steps())
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return status
     if args.latex and args.standalone:
-        print(standalone(d, check))
+        print(standalone(d, check, args.steps, args.bold))
         if failed:
             print(failed, file=sys.stderr)
         return status
-    render = to_latex if args.latex else to_text if args.text else to_pretty
     comment = "% " if args.latex else ""
-    print(render(d.main_form(), names=d.symbols, known_shape=True))
+    if args.steps:
+        if args.text:
+            from .calculus.steps import text_lines
+            print("\n".join(text_lines(d.steps(), ascii=True)))
+        else:
+            print(d.steps_text(latex=args.latex, bold=args.bold))
+        print(f"{comment}{d.convention_text()}")
+        print_check(check, failed, skipped)
+        return status
+    if not hasattr(d, "main_form"):   # several variables: a Stacked result
+        print(d.latex(bold=args.bold) if args.latex else d.text() if args.text else d.pretty())
+        print(f"{comment}{d.convention_text()}")
+        print_check(check, failed, skipped)
+        return status
+    if args.latex:
+        print(to_latex(d.main_form(), names=d.symbols, known_shape=True, bold=args.bold))
+    else:
+        render = to_text if args.text else to_pretty
+        print(render(d.main_form(), names=d.symbols, known_shape=True))
     print(f"{comment}{d.convention_text()}")
     if d.result is None:
         print(f"{comment}differential: d{_paren(to_pretty(d.expr))} = {to_pretty(d.differential)}")
-    if args.index or (d.result is None and d.kron is None):
-        print(f"{comment}index notation: {d.index(latex=args.latex)}")
+    if args.index or args.index_letters != "ijkl" or (d.result is None and d.kron is None):
+        print(f"{comment}index notation: {d.index(latex=args.latex, letters=args.index_letters)}")
     for note in (d.program.notes if d.program is not None else ()):
         print(f"{comment}note: {note}")
     if args.at is not None:
         from .api import values_from_text
         from .report import number_text
         print(f"{comment}value: {number_text(d.evaluate(values_from_text(args.at)))}")
+    print_check(check, failed, skipped, comment)
+    return status
+
+
+def print_check(check, failed, skipped, comment: str = "") -> None:
+    """The one line saying what was checked (or that the check failed, or could not run)."""
     if check is not None:
         print("\n".join(comment + line for line in check.summary().splitlines()))
     if failed:
         print(comment + failed)
     if skipped:
         print(skipped, file=sys.stderr)
-    return status
 
 
-def standalone(d, check) -> str:
-    """One result as a complete LaTeX document."""
-    from .identities import equation, latex_text
+def standalone(d, check, steps: bool = False, bold: bool = False) -> str:
+    """One result (or its derivation) as a complete LaTeX document."""
+    from .identities import latex_text
+    body = [d.steps_text(latex=True, bold=bold)] if steps else \
+        [r"\begin{equation*}", d.equation(bold), r"\end{equation*}"]
     lines = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
-             r"\begin{document}", r"\begin{equation*}", equation(d),
-             r"\end{equation*}", latex_text(d.convention_text()) + "."]
+             r"\begin{document}", *body, latex_text(d.convention_text()) + "."]
     if check is not None:
         lines.append(r"\par " + latex_text(check.summary().splitlines()[0]) + ".")
     return "\n".join(lines + [r"\end{document}"])
+
+
+def cmd_taylor(args) -> int:
+    from .api import taylor
+    t = taylor(args.expr, args.wrt, args.at, args.order, shapes=args.let)
+    if args.json:
+        print(json.dumps(t.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(t.equation() if args.latex else t.text() if args.text else t.pretty())
+    return 0
 
 
 def cmd_identities(args) -> int:
@@ -418,7 +476,7 @@ def cmd_shapes(args) -> int:
         return 0
     typed, symbols, _ = _typed(args.expr, args.let, (), syntax=args.syntax)
     for name, sym in symbols.items():
-        extra = " (symmetric)" if sym.symmetric else ""
+        extra = " (symmetric)" if sym.symmetric else " (probability)" if sym.probability else ""
         print(f"{to_pretty(sym)}: {shape_text(sym.shape)}{extra}")
     print(f"{to_pretty(typed)}: {shape_text(typed.shape)}")
     print_notes(typed.notes)
@@ -437,7 +495,7 @@ def cmd_serve(args) -> int:
 
 
 COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,
-            "shapes": cmd_shapes, "eval": cmd_eval, "serve": cmd_serve,
+            "shapes": cmd_shapes, "eval": cmd_eval, "serve": cmd_serve, "taylor": cmd_taylor,
             "backprop": cmd_backprop}
 
 if __name__ == "__main__":   # pragma: no cover

@@ -189,8 +189,12 @@ def test_softmax_cross_entropy_net_takes_the_delta_at_the_logits():
     g = matdiff.gradients("h = relu(W₁x); p = softmax(W₂h); L = −yᵀlog(p)")
     delta = g.lines[0]
     assert delta.kind == "delta" and matdiff.to_pretty(delta.at) == "W₂h"
-    assert g.pretty().splitlines()[1] == "∂L/∂W₂ = δ_phᵀ"
+    assert g.pretty().splitlines()[:2] == ["δ_p = (𝟏ᵀy)p − y", "∂L/∂W₂ = δ_phᵀ"]
     values_checked(g, 0)
+    g = matdiff.gradients("h = relu(W₁x); p = softmax(W₂h); L = −yᵀlog(p)",
+                          shapes="y: probability")   # 𝟏ᵀy = 1: the textbook δ
+    assert g.pretty().splitlines()[0] == "δ_p = p − y"
+    values_checked(g, 2)
     g = matdiff.gradients("H = tanh(W₁X); P = softmax_rows(W₂H); L = −tr(Yᵀlog(P))")
     values_checked(g, 1)
 

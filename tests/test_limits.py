@@ -64,7 +64,8 @@ def test_shared_names_in_every_format():
     d = matdiff.diff(tanh_chain(3), "x")
     assert "where t_1 = tanh(x)" in d.text(shared=True)
     assert "t₃ = tanh(t₂)" in d.pretty(shared=True)
-    assert r"\text{where } t_{1} = \tanh\left(x\right)" in d.latex(shared=True)
+    assert r"\text{where } \begin{aligned}[t] t_{1} &= \tanh\left(x\right) \\ t_{2} &= " \
+        in d.latex(shared=True)
     assert "where" not in d.pretty()   # small results are written out
 
 

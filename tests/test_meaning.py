@@ -176,10 +176,13 @@ def test_word_functions_glued_to_a_factor(text, meant, wrt):
     checked(text, wrt)
 
 
-def test_two_variables_are_an_error(capsys):
-    code = main(["diff", "xᵀAx", "--wrt", "x", "--wrt", "A"])
-    _, err = capsys.readouterr()
-    assert code == 1 and "one variable at a time" in err and len(err.splitlines()) == 1
+def test_two_wrt_flags_are_both_variables(capsys):
+    """--wrt x --wrt A used to keep only A, silently: now both, as --wrt x,A (stacked)."""
+    code = main(["diff", "xᵀAx", "--wrt", "x", "--wrt", "A", "--json"])
+    both = capsys.readouterr().out
+    assert code == 0
+    assert main(["diff", "xᵀAx", "--wrt", "x,A", "--json"]) == 0
+    assert capsys.readouterr().out == both
 
 
 def test_full_width_forms_and_the_korean_middle_dot():

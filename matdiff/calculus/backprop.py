@@ -85,7 +85,8 @@ def reverse_pass(names: list[str], definitions: dict[str, Expr], output: str,
         x = Symbol(name, definitions[name].shape)
         upstream = simplify(add(*[vjp(stored[k], deltas[k], x) for k in users]))
         if act is not None:   # δ at the pre-activation: through the activation too
-            z = Symbol(_fresh(taken), act.shape)
+            z = Symbol(_fresh(taken), act.shape)   # the name written out, so that
+            upstream = _substitute(upstream, name, definitions[name])   # it can cancel
             local = vjp(definitions[name].rebuild((z,)), upstream, z)
             upstream = simplify(_substitute(local, z.name, act))
         stored[name] = act if act is not None else definitions[name]

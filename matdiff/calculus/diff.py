@@ -163,7 +163,7 @@ def _(e: Det, x, d):
 
 @_d.register
 def _(e: LogDet, x, d):
-    """d log det(X) = tr(X⁻¹ dX)."""
+    """d log det(X) = tr(X⁻¹ dX)  (Matrix Cookbook 57)."""
     return trace(mul(inverse(e.arg), d(e.arg)))
 
 
@@ -295,6 +295,13 @@ def _(e: Vec, x, d):
 @_d.register
 def _(e: Differential, x, d):
     raise NoRuleError("cannot differentiate a differential (dX) again")
+
+
+def rule_step(e: Expr, x: Symbol, d) -> tuple[str, Expr]:
+    """One rule applied to the node e (for step-by-step derivations): its name (the rule's
+    docstring) and d e in terms of ``d(child)``, which the caller supplies."""
+    rule = _d.dispatch(type(e))
+    return (rule.__doc__ or type(e).__name__).strip().splitlines()[0], rule(e, x, d)
 
 
 # ----- reading the gradient off the differential ------------------------------------------

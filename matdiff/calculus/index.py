@@ -23,9 +23,11 @@ from ..core.nodes import (
 from ..language.render import to_latex, to_pretty
 from .diff import _has_differential, pullback
 from .jacobian import _split
-from .simplify import add, hadamard, mul, simplify
+from .simplify import add, hadamard, mul, simplify, transpose
 
-_SUB = {"i": "ᵢ", "j": "ⱼ", "k": "ₖ", "l": "ₗ"}
+_SUB = {"i": "ᵢ", "j": "ⱼ", "k": "ₖ", "l": "ₗ", "a": "ₐ", "e": "ₑ", "o": "ₒ", "x": "ₓ",
+        "h": "ₕ", "m": "ₘ", "n": "ₙ", "p": "ₚ", "s": "ₛ", "t": "ₜ", "r": "ᵣ", "u": "ᵤ",
+        "v": "ᵥ"}
 
 
 class _Style:
@@ -37,7 +39,9 @@ class _Style:
             return base
         if self.latex:
             return f"{base}_{{{idx}}}"
-        return base + "".join(_SUB[c] for c in idx)
+        if all(c in _SUB for c in idx):
+            return base + "".join(_SUB[c] for c in idx)
+        return f"{base}_{idx}" if len(idx) == 1 else f"{base}_{{{idx}}}"
 
     def expr(self, e: Expr) -> str:
         return to_latex(e) if self.latex else to_pretty(e)
@@ -108,22 +112,46 @@ def _broadcast(t: Expr, total: Expr) -> Expr:
     return mul(t, Ones(total.shape)) if t.shape == () and total.shape != () else t
 
 
+def _letters(letters: str) -> str:
+    """The user's index letters, padded with unused ones from ijklmnpq."""
+    chosen = [c for c in str(letters) if c.isalpha()]
+    if len(set(chosen)) != len(chosen):
+        from ..core.errors import MatdiffError
+        raise MatdiffError(f"index letters must differ, got {letters!r}")
+    return "".join(chosen + [c for c in "ijklmnpq" if c not in chosen])
+
+
+def _gradient_entry(dF: Expr, X: Symbol, k: str, m: str, st: _Style) -> str:
+    """The (k, m) entry of the gradient G with dF = tr(Gᵀ dX): Gₖₘ, or (Gᵀ)ₘₖ where Gᵀ
+    prints with fewer transposes — ∂tr(AXB)/∂Xᵢⱼ = (BA)ⱼᵢ."""
+    G = simplify(add(*pullback(dF, ONE, X)))
+    Gt = simplify(transpose(G))
+    plain, flipped = entry(G, k, m, st), entry(Gt, m, k, st)
+    marks = ("^{\\top}", "^{-\\top}") if st.latex else ("ᵀ", "⁻ᵀ")
+    count = lambda t: sum(t.count(mk) for mk in marks)   # noqa: E731
+    return flipped if count(flipped) < count(plain) else plain
+
+
 def _join(parts: list[str]) -> str:
     text = " ".join(p for p in parts if p) or "1"
     return text.replace("− ", "−", 1) if text.startswith("− ") else text
 
 
-def index_notation(F: Expr, X: Symbol, dF: Expr, latex: bool = False) -> str:
-    """∂F_ij/∂X_kl = … for the derivative of F with respect to X."""
+def index_notation(F: Expr, X: Symbol, dF: Expr, latex: bool = False,
+                   letters: str = "ijkl") -> str:
+    """∂F_ij/∂X_kl = … for the derivative of F with respect to X, in the given index
+    letters (the first ones name F's indices, the rest X's)."""
     st = _Style(latex)
-    letters = iter("ijkl")
+    letters = iter(_letters(letters))
     f_idx = [next(letters) if F.shape != () and d != 1 else "" for d in (F.shape or (1, 1))]
     x_idx = [next(letters) if X.shape != () and d != 1 else "" for d in (X.shape or (1, 1))]
     fi, fj = f_idx
     xk, xl = x_idx
     terms = dF.terms if isinstance(dF, Add) else (dF,)
     pieces = [term(t, X, fi, fj, xk, xl, st) for t in terms] if _has_differential(dF) else ["0"]
-    if any(p is None for p in pieces):
+    if any(p is None for p in pieces) and F.shape == ():
+        rhs = _gradient_entry(dF, X, xk, xl, st)   # ∂f/∂Xᵢⱼ = Gᵢⱼ, or (Gᵀ)ⱼᵢ if shorter
+    elif any(p is None for p in pieces):
         d = "d" + st.expr(X)
         at = f"{d} = e_{xk}" + (f" e_{xl}ᵀ" if xl else "")
         if latex:

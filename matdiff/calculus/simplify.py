@@ -135,13 +135,14 @@ def mul(*factors: Expr) -> Expr:
     if any(isinstance(s, Const) for s in scalars):
         coeff = coeff * _prod(s.value for s in scalars if isinstance(s, Const))
         scalars = [s for s in scalars if not isinstance(s, Const)]
-    for i in range(len(chain) - 1):   # (a ./ b)ᵀb = bᵀ(a ./ b) = sum(a) for columns a, b
+    for i in range(len(chain) - 1):   # (a ./ b)ᵀb = bᵀ(a ./ b) = 𝟏ᵀa for columns a, b
         f, g = chain[i], chain[i + 1]
         for row, col in ((f, g), (transpose(g), transpose(f))):
             if isinstance(row, Transpose) and isinstance(row.arg, ElemDiv) and \
                     row.arg.den == col and col.shape[1:] == (1,) and \
                     row.arg.num.shape == col.shape:
-                return mul(_c(coeff), *scalars, *chain[:i], sum_entries(row.arg.num),
+                ones_row = transpose(Ones(row.arg.num.shape))
+                return mul(_c(coeff), *scalars, *chain[:i], mul(ones_row, row.arg.num),
                            *chain[i + 2:])
     chain = clean_chain(chain)
     if shape == () and not chain:   # 2(aᵀx) is written 2aᵀx: the last group is the chain
@@ -202,9 +203,16 @@ def _orient_scalar(e: Expr) -> Expr:
     row of a symbol (uᵀ…), preferring the lexicographically smaller text."""
     if isinstance(e, Mul) and all(f.shape != () for f in e.factors):
         flipped = transpose(Mul(e.factors), force=True)
-        if isinstance(flipped, Mul) and _sort_key(flipped) < _sort_key(e):
+        if isinstance(flipped, Mul) and (_transpose_count(flipped), _sort_key(flipped)) < \
+                (_transpose_count(e), _sort_key(e)):   # fewer transposes first: xᵀAx, not xᵀAᵀx
             return flipped
     return e
+
+
+@lru_cache(maxsize=65536)
+def _transpose_count(e: Expr) -> int:
+    """transposes(e), memoised on shared subtrees (linear in the DAG)."""
+    return isinstance(e, Transpose) + sum(_transpose_count(k) for k in e.children())
 
 
 def _sort_key(e: Expr) -> tuple:
@@ -459,7 +467,7 @@ def transpose(e: Expr, force: bool = False) -> Expr:
             return a
         case Symbol(symmetric=True) | Identity() | DiagMat() | Const():
             return e
-        case Differential(of=x) if x.symmetric:
+        case Differential(of=Symbol(symmetric=True)):
             return e
         case Zero(shape_=s):
             return Zero(s[::-1])
@@ -469,6 +477,8 @@ def transpose(e: Expr, force: bool = False) -> Expr:
             coeff, scalars, chain = decompose(e)
             return mul(_c(coeff), *scalars, *[transpose(f) for f in reversed(chain)])
         case Inverse(arg=a) if isinstance(a, Symbol) and a.symmetric:
+            return e
+        case Inverse(arg=a) if is_symmetric_product(a):   # (XᵀX)⁻ᵀ = (XᵀX)⁻¹
             return e
         case Inverse(arg=Transpose(arg=a)):
             return inverse(a)
@@ -730,7 +740,7 @@ def simplify(e: Expr, max_passes: int = 8) -> Expr:
     shape = e.shape
     with deep_recursion():
         for _ in range(max_passes):
-            new = factor(rebuild(e))
+            new = factor(textbook(rebuild(e)))
             if new == e:
                 break
             e = new
@@ -834,3 +844,211 @@ def _factor_side(e: Add, side: str) -> Expr | None:
     terms = [grouped if i == members[0] else t for i, t in enumerate(e.terms)
              if i == members[0] or i not in members]
     return add(*terms)
+
+
+# ----- textbook forms of ML losses (issue 10 item 6): small rules, applied after rebuild --
+
+def _exp_arg(e: Expr) -> Expr | None:
+    return e.arg if isinstance(e, Func) and e.name == "exp" else None
+
+
+def _one_plus_exp(e: Expr) -> Expr | None:
+    """u for 1 + exp(u) (either order), else None."""
+    if isinstance(e, Add) and len(e.terms) == 2:
+        a, b = e.terms
+        for one, other in ((a, b), (b, a)):
+            if isinstance(one, Const) and one.value == 1 and _exp_arg(other) is not None:
+                return _exp_arg(other)
+    return None
+
+
+def _negated(u: Expr) -> Expr | None:
+    """v for u = −v."""
+    if isinstance(u, Mul) and u.factors and u.factors[0] == MINUS_ONE_C:
+        return mul(*u.factors[1:])
+    return None
+
+
+MINUS_ONE_C = Const(Fraction(-1))
+
+
+def sigmoid_from_exp(e: Expr) -> Expr | None:
+    """exp(u)/(1 + exp(u)) = σ(u); exp(u)/(1 + exp(u))² = σ(u)(1 − σ(u));
+    1/(1 + exp(−u)) = σ(u); exp(−u)/(1 + exp(−u))² = σ(u)(1 − σ(u)) — scalar factors of
+    a product, in any order."""
+    if not isinstance(e, Mul):
+        return None
+    fs = list(e.factors)
+    for i, f in enumerate(fs):
+        if not (isinstance(f, Power) and f.exponent in (-1, -2)):
+            continue
+        u = _one_plus_exp(f.base)
+        if u is None:
+            continue
+        rest = fs[:i] + fs[i + 1:]
+        j = next((k for k, g in enumerate(rest) if isinstance(g, Power) and
+                  g.exponent == -f.exponent and _exp_arg(g.base) == u), None)
+        if j is not None:   # exp(u)ᵏ/(1 + exp(u))ᵏ = σ(u)ᵏ
+            return mul(*rest[:j], *rest[j + 1:], power(func("sigmoid", u), -f.exponent))
+        j = next((k for k, g in enumerate(rest) if _exp_arg(g) == u), None)
+        if j is not None:   # exp(u) over (1 + exp(u))ᵏ
+            s = func("sigmoid", u)
+            out = s if f.exponent == -1 else mul(s, add(ONE, neg(s)))
+            return mul(*rest[:j], *rest[j + 1:], out)
+        v = _negated(u)
+        if v is not None and f.exponent == -1:   # 1/(1 + exp(−v)) = σ(v)
+            return mul(*rest, func("sigmoid", v))
+    return None
+
+
+def sigmoid_of_negation(e: Expr) -> Expr | None:
+    """σ(−v)(1 − σ(−v)) = σ(v)(1 − σ(v)): the logistic derivative is even."""
+    if not isinstance(e, Mul):
+        return None
+    fs = list(e.factors)
+    for i, f in enumerate(fs):
+        if isinstance(f, Func) and f.name == "sigmoid" and _negated(f.arg) is not None:
+            partner = add(ONE, neg(f))
+            if partner in fs:
+                s = func("sigmoid", _negated(f.arg))
+                rest = [g for k, g in enumerate(fs) if k != i and g is not partner]
+                rest.remove(partner) if partner in rest else None
+                return mul(*rest, s, add(ONE, neg(s)))
+    return None
+
+
+def sigmoid_before_complement(e: Expr) -> Expr | None:
+    """(1 − σ(u))σ(u) prints as the book's σ(u)(1 − σ(u))."""
+    if not isinstance(e, Mul):
+        return None
+    fs = list(e.factors)
+    for i, f in enumerate(fs):
+        if isinstance(f, Func) and f.name == "sigmoid":
+            partner = add(ONE, neg(f))
+            if partner in fs[:i]:
+                k = fs.index(partner)
+                return mul(*fs[:k], f, partner, *[g for j, g in enumerate(fs)
+                                                  if j > k and j != i])
+    return None
+
+
+def is_symmetric_product(a: Expr) -> bool:
+    """XᵀX, XXᵀ, XᵀCX with C symmetric: a product equal to its own transpose."""
+    return isinstance(a, Mul) and a.shape != () and len(a.factors) > 1 and \
+        transpose(a) == a
+
+
+def hadamard_expand_if_shorter(e: Expr) -> Expr | None:
+    """(1 − y) ⊙ s − y ⊙ (1 − s) = s − y: open every entrywise product over its sums,
+    collect, and keep it only where it is shorter."""
+    if not isinstance(e, Add) or e.shape == () or \
+            not any(_has_hadamard_sum(t) for t in e.terms):
+        return None
+    opened = add(*[u for t in e.terms for u in _open(t)])
+    return opened if size(opened) < size(e) else None
+
+
+def _has_hadamard_sum(t: Expr) -> bool:
+    _, _, chain = decompose(t)
+    body = chain[0] if len(chain) == 1 else t
+    return isinstance(body, Hadamard) and any(isinstance(f, Add) for f in body.factors)
+
+
+def _open(t: Expr) -> list[Expr]:
+    """The terms of t with its entrywise product opened, factors in one order."""
+    coeff, scalars, chain = decompose(t)
+    body = chain[0] if len(chain) == 1 else None
+    if not isinstance(body, Hadamard):
+        return [t]
+    products: list[list[Expr]] = [[]]
+    for f in body.factors:
+        parts = f.terms if isinstance(f, Add) else (f,)
+        products = [p + [q] for p in products for q in parts]
+    out = []
+    for p in products:
+        c, rest = split_coefficient(hadamard(*p))
+        if isinstance(rest, Hadamard):
+            rest = Hadamard(tuple(sorted(rest.factors, key=_sort_key)))
+        out.append(mul(_c(coeff * c), *scalars, rest))
+    return out
+
+
+def division_cancels(e: Expr) -> Expr | None:
+    """(u ./ v) ⊙ v = u."""
+    if not isinstance(e, Hadamard):
+        return None
+    fs = list(e.factors)
+    for i, f in enumerate(fs):
+        if isinstance(f, ElemDiv):
+            rest = fs[:i] + fs[i + 1:]
+            if f.den in rest:
+                rest.remove(f.den)
+                return hadamard(f.num, *rest)
+    return None
+
+
+def ones_times_quotient(e: Expr) -> Expr | None:
+    """(u ./ v)ᵀv = 𝟏ᵀu;  𝟏ᵀsoftmax(z) = 1 (its entries sum to one)."""
+    if not isinstance(e, Mul):
+        return None
+    fs = list(e.factors)
+    for i in range(len(fs) - 1):
+        a, b = fs[i], fs[i + 1]
+        if isinstance(a, Transpose) and isinstance(a.arg, ElemDiv) and a.arg.den == b and \
+                b.shape[1:] == (1,):
+            u = a.arg.num
+            return mul(*fs[:i], transpose(Ones(u.shape)), u, *fs[i + 2:])
+        if isinstance(a, Transpose) and isinstance(a.arg, Ones) and isinstance(b, Softmax):
+            return mul(*fs[:i], *fs[i + 2:]) if len(fs) > 2 else ONE
+    return None
+
+
+def scalar_multiples_collect(e: Expr) -> Expr | None:
+    """a − s a = (1 − s)a for a scalar s: terms that differ only by scalar factors."""
+    if not isinstance(e, Add) or e.shape == () or len(e.terms) < 2:
+        return None
+    split = []
+    for t in e.terms:
+        coeff, scalars, chain = decompose(t)
+        if not chain:
+            return None
+        split.append((mul(*chain), mul(_c(coeff), *scalars)))
+    first = split[0][0]
+    if any(c != first for c, _ in split):
+        return None
+    return mul(add(*[s for _, s in split]), first)
+
+
+def ones_times_probability(e: Expr) -> Expr | None:
+    """𝟏ᵀy = 1 and sum(y) = 1 for a declared probability vector y (y: probability)."""
+    if isinstance(e, Sum) and isinstance(e.arg, Symbol) and e.arg.probability:
+        return ONE
+    if not isinstance(e, Mul):
+        return None
+    fs = list(e.factors)
+    for i in range(len(fs) - 1):
+        a, b = fs[i], fs[i + 1]
+        if isinstance(a, Transpose) and isinstance(a.arg, Ones) and \
+                isinstance(b, Symbol) and b.probability:
+            return mul(*fs[:i], *fs[i + 2:]) if len(fs) > 2 else ONE
+    return None
+
+
+TEXTBOOK_RULES = [ones_times_probability, sigmoid_from_exp, sigmoid_of_negation, sigmoid_before_complement,
+                  division_cancels,
+                  ones_times_quotient, scalar_multiples_collect, hadamard_expand_if_shorter]
+
+
+def textbook(e: Expr) -> Expr:
+    """One bottom-up pass of TEXTBOOK_RULES, each result rebuilt by the constructors."""
+    memo: dict[int, Expr] = {}
+    for node in walk(e):
+        kids = node.children()
+        new = node if not kids else REBUILD[type(node)](node, [memo[id(k)] for k in kids]) \
+            if any(memo[id(k)] is not k for k in kids) else node
+        for rule in TEXTBOOK_RULES:
+            out = rule(new)
+            if out is not None:
+                new = out
+        memo[id(node)] = new
+    return memo[id(e)]

@@ -83,6 +83,9 @@ def bind(expr_symbols: dict[str, Symbol], values: dict,
             source.setdefault(d, name)
         if sym.symmetric and not np.allclose(arr, arr.T, rtol=1e-10, atol=1e-12):
             raise EvaluationError(f"{name} was declared symmetric, but its value is not")
+        if sym.probability and (np.any(arr < 0) or not np.isclose(arr.sum(), 1.0)):
+            raise EvaluationError(f"{name} was declared a probability vector, but its entries "
+                                  f"are not ≥ 0 with sum 1")
         arrays[name] = arr
     return arrays, dims
 

@@ -167,6 +167,8 @@ def random_value(sym: Symbol, sizes: dict, rng: np.random.Generator) -> np.ndarr
         value = rng.uniform(0.05, 0.5, size=shape) + shape[0] * np.eye(shape[0])
     if sym.symmetric:
         value = (value + value.T) / 2
+    if sym.probability:   # a probability vector: positive entries that sum to 1
+        value = value / value.sum()
     return value
 
 
@@ -184,7 +186,7 @@ def _user(value: np.ndarray, shape) -> np.ndarray:
 SYMPY_BUDGET_SECONDS = 10.0
 
 
-class _OverBudget(Exception):
+class _OverBudget(BaseException):   # not an Exception: no `except Exception` in sympy swallows it
     pass
 
 

@@ -131,6 +131,11 @@ class Expr:
         printer = STAGES.get("text")
         return printer(self) if printer else repr(self)
 
+    def _repr_latex_(self) -> str | None:
+        """Jupyter shows the expression typeset (printer registered by language.render)."""
+        printer = STAGES.get("latex")
+        return f"${printer(self)}$" if printer else None
+
     def __repr__(self) -> str:
         args = ", ".join(repr(v) for v in self.key())
         return f"{type(self).__name__}({args})"
@@ -174,6 +179,7 @@ class Symbol(Expr):
     name: str
     shape_: Shape | None = None
     symmetric: bool = False
+    probability: bool = False   # a probability vector: entries ≥ 0 that sum to 1
     span: tuple[int, int] | None = _SPAN
 
 

@@ -72,6 +72,7 @@ class Decl:
     """What the user said about one symbol: its shape (dims may be None) and structure."""
     shape: tuple | None = None
     symmetric: bool = False
+    probability: bool = False
 
 
 _DIM = r"(?:\d+|[A-Za-z][A-Za-z0-9_]*)"
@@ -91,6 +92,17 @@ def parse_spec(spec) -> Decl:
 
 
 def _read_spec(spec) -> Decl:
+    """One declaration, or 'probability [n]': a probability vector (entries ≥ 0, sum 1)."""
+    if isinstance(spec, str) and "probability" in spec.split():
+        rest = " ".join(w for w in spec.split() if w != "probability")
+        decl = _read_shape_spec(rest if rest.strip() else "vector")
+        if decl.shape is None or decl.shape[1:] != (1,) or decl.symmetric:
+            raise DeclarationError(f"a probability is a vector, got {spec!r}")
+        return Decl(decl.shape, False, True)
+    return _read_shape_spec(spec)
+
+
+def _read_shape_spec(spec) -> Decl:
     """One declaration: 'scalar', 'vector [n]', 'matrix [m×n]', 'm×n', 'n', 'symmetric [n]',
     or a tuple: () scalar, (n,) vector, (m, n) matrix."""
     if isinstance(spec, Decl):
@@ -170,7 +182,7 @@ def _add_decl(out: dict[str, Decl], name: str, decl: Decl) -> None:
     old = out.get(key)
     if old is not None:  # 'W: symmetric' and 'W: n×n' combine
         decl = Decl(decl.shape if decl.shape is not None else old.shape,
-                    decl.symmetric or old.symmetric)
+                    decl.symmetric or old.symmetric, decl.probability or old.probability)
     out[key] = decl
 
 
@@ -352,7 +364,8 @@ class _Inference:
             self.symbol_shapes[e.name] = shape
             self.order.append(e.name)
         shape = self.symbol_shapes[e.name]
-        return Symbol(e.name, shape, self.decls.get(e.name, Decl()).symmetric, span=e.span), shape
+        decl = self.decls.get(e.name, Decl())
+        return Symbol(e.name, shape, decl.symmetric, decl.probability, span=e.span), shape
 
     def visit_Const(self, e):
         return e, ()
@@ -742,7 +755,7 @@ class _Inference:
                 return memo[id(node)]
             if isinstance(node, Symbol):
                 out = Symbol(node.name, tuple(dim(d) for d in node.shape_), node.symmetric,
-                             span=node.span)
+                             node.probability, span=node.span)
             elif isinstance(node, Identity):
                 out = Identity(dim(node.n), span=node.span)
             elif isinstance(node, Ones):

@@ -75,9 +75,11 @@ _FUNC_LATEX = {"exp": "\\exp", "log": "\\log", "sin": "\\sin", "cos": "\\cos",
 class Printer:
     """Render one expression in one style; each node type has a method ``_<Name>``."""
 
-    def __init__(self, style: Style, sized: frozenset = frozenset(), sigma_free: bool = True):
+    def __init__(self, style: Style, sized: frozenset = frozenset(), sigma_free: bool = True,
+                 bold: bool = False):
         self.s = style
         self.latex = style is LATEX
+        self.bold = bold and self.latex   # vectors and matrices in bold, as MML prints
         self.norm_depth = 0
         self.sized = sized             # constants printed with their size: I_n, 𝟏_n, 0_(m×n)
         self.sigma_free = sigma_free   # False when σ names a symbol: print sigmoid(·)
@@ -98,7 +100,12 @@ class Printer:
     # ----- leaves -------------------------------------------------------------------
 
     def _Symbol(self, e: Symbol):
-        return self.name(e.name), ATOM
+        return self.symbol(e), ATOM
+
+    def symbol(self, e: Symbol) -> str:
+        if self.bold and e.shape_ not in (None, ()):
+            return f"\\boldsymbol{{{self.name(e.name)}}}"
+        return self.name(e.name)
 
     def name(self, name: str) -> str:
         letter, accent, sub, label = name_parts(name)
@@ -148,7 +155,8 @@ class Printer:
         return f"{head}_({sep.join(str(d) for d in dims)})"
 
     def _Identity(self, e):
-        return (self.size("I", (e.n,)) if e in self.sized else "I"), ATOM
+        return (self.size("I", (e.n,)) if e in self.sized else
+                "\\boldsymbol{I}" if self.bold else "I"), ATOM
 
     def _Zero(self, e):
         if e.shape_ == ():
@@ -176,7 +184,9 @@ class Printer:
 
     def _Differential(self, e):
         d = "\\mathrm{d}" if self.latex else "d"
-        return f"{d}{self.name(e.of.name)}", ATOM
+        if not isinstance(e.of, Symbol):   # a step of a derivation: d(tr(AXB))
+            return f"{d}{self.paren(self(e.of))}", ATOM
+        return f"{d}{self.symbol(e.of)}", ATOM
 
     # ----- operations ------------------------------------------------------------------
 
@@ -439,9 +449,10 @@ def to_pretty(e: Expr, shared: bool | None = False, names=(), known_shape: bool 
     return _render(PRETTY, e, shared, names, known_shape)
 
 
-def to_latex(e: Expr, shared: bool | None = False, names=(), known_shape: bool = False) -> str:
-    """LaTeX (amsmath)."""
-    return _render(LATEX, e, shared, names, known_shape)
+def to_latex(e: Expr, shared: bool | None = False, names=(), known_shape: bool = False,
+             bold: bool = False) -> str:
+    """LaTeX (amsmath); ``bold``: vectors and matrices as \\boldsymbol{x}, as MML prints."""
+    return _render(LATEX, e, shared, names, known_shape, bold)
 
 
 # ----- sizes: which I, 𝟏 must carry their size to read back --------------------------------
@@ -520,10 +531,11 @@ def unfixed_constants(e: Expr, known_shape: bool = False) -> frozenset:
 _TRIVIAL = (Symbol, Const, Identity, Zero, Ones, DimSize, Differential)
 
 
-def _render(style: Style, e: Expr, shared: bool | None, names=(), known_shape=False) -> str:
+def _render(style: Style, e: Expr, shared: bool | None, names=(), known_shape=False,
+            bold: bool = False) -> str:
     with deep_recursion():
         sigma = "σ" in names or any(isinstance(n, Symbol) and n.name == "σ" for n in walk(e))
-        printer = Printer(style, unfixed_constants(e, known_shape), not sigma)
+        printer = Printer(style, unfixed_constants(e, known_shape), not sigma, bold)
         if shared is None:
             shared = needs_names(e)
         if not shared:
@@ -531,9 +543,11 @@ def _render(style: Style, e: Expr, shared: bool | None, names=(), known_shape=Fa
         main, definitions = name_shared(e)
         if not definitions:
             return printer(e)
+        if printer.latex:   # one definition a line, aligned at =, so that it fits a page
+            rows = " \\\\ ".join(f"{printer(n)} &= {printer(d)}" for n, d in definitions)
+            return printer(main) + r",\quad\text{where } \begin{aligned}[t] " + rows + \
+                r" \end{aligned}"
         defs = [f"{printer(n)} = {printer(d)}" for n, d in definitions]
-        if printer.latex:
-            return printer(main) + r",\quad\text{where } " + r",\; ".join(defs)
         return printer(main) + "\n  where " + "\n        ".join(defs)
 
 
@@ -597,4 +611,4 @@ def shape_text(shape, style: str = "pretty") -> str:
     return f"{rows}×{cols}"
 
 
-STAGES.update(text=to_text, pretty=to_pretty)
+STAGES.update(text=to_text, pretty=to_pretty, latex=to_latex)
