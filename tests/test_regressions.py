@@ -435,3 +435,13 @@ def test_issue8_sympy_check_has_a_budget_and_falls_back_to_central_differences(m
         assert "budget" in check.note and "budget" in check.summary()
     quick = matdiff.diff("xᵀAx", "x").verify()
     assert quick.ok and quick.method == "sympy" and not quick.note
+
+
+def test_issue9_trace_of_a_kronecker_product():
+    """tr(A ⊗ X) (Matrix Cookbook 120) was a shape error (k·m×n·p is never square) and has no
+    gradient rule through ⊗: it reads with A and X square and tr(A ⊗ X) = tr(A)tr(X)."""
+    for wrt, other in (("X", "A"), ("A", "X")):
+        d = matdiff.diff("tr(A ⊗ X)", wrt, shapes={"A": (2, 2), "X": (3, 3)})
+        assert same_value(d.result, matdiff.parse(f"tr({other})I_{3 if wrt == 'X' else 2}",
+                                                  shapes={"A": (2, 2), "X": (3, 3)}))
+        assert d.verify().ok and d.verify(method="central").ok

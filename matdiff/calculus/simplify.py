@@ -526,6 +526,8 @@ def trace(e: Expr) -> Expr:
             return DimSize(n)
         case Transpose(arg=a):
             return trace(a)
+        case Kron(left=a, right=b) if a.shape[0] == a.shape[1]:   # tr(A ⊗ B) = tr(A)tr(B)
+            return mul(trace(a), trace(b))
         case Add(terms=ts):   # a broadcast scalar s adds s to n diagonal entries: n·s
             return add(*[mul(t, DimSize(e.shape[0])) if t.shape == () else trace(t)
                          for t in ts])
