@@ -445,3 +445,22 @@ def test_issue9_trace_of_a_kronecker_product():
         assert same_value(d.result, matdiff.parse(f"tr({other})I_{3 if wrt == 'X' else 2}",
                                                   shapes={"A": (2, 2), "X": (3, 3)}))
         assert d.verify().ok and d.verify(method="central").ok
+
+
+def test_fuzz_latex_of_a_power_of_log_det_reads_back():
+    """(log det C)² printed in LaTeX as \\log\\det(C)^{2}, which reads back as
+    log(det(C)²) (found by the 2,000-example LaTeX read-back run)."""
+    d = matdiff.diff("(y)ᵀ((y)/(1 + (logdet(C))²))", "y")
+    again = matdiff.api.parse_like(d.latex(), d.symbols)
+    assert same_value(d.result, again)
+
+
+def test_fuzz_an_expression_divided_by_zero_is_refused_and_is_undefined():
+    """x ./ ((x − x)/(1 + α²)) divides by zero: a DomainError, and its value is not finite
+    (the fuzzer now checks every refusal this way, so a false one fails)."""
+    with pytest.raises(matdiff.DomainError, match="divides by zero"):
+        matdiff.diff("(y) ./ (((y) − (y))/(1 + (α)²))", "y")
+    from helpers import value, values_for
+    e = matdiff.parse("(y) ./ (((y) − (y))/(1 + (α)²))")
+    with np.errstate(all="ignore"):
+        assert not np.all(np.isfinite(value(e, values_for(e))))
