@@ -464,3 +464,19 @@ def test_fuzz_an_expression_divided_by_zero_is_refused_and_is_undefined():
     e = matdiff.parse("(y) ./ (((y) − (y))/(1 + (α)²))")
     with np.errstate(all="ignore"):
         assert not np.all(np.isfinite(value(e, values_for(e))))
+
+
+def test_fuzz_transpose_of_an_entrywise_product_with_a_repeated_factor():
+    """(B ⊙ Bᵀ ⊙ B)ᵀ was kept as B ⊙ Bᵀ ⊙ B (its factors compared as a set, not a
+    multiset), so ∂tr((B ⊙ Bᵀ)²)/∂B was wrong off the diagonal (10,000-example run)."""
+    e = matdiff.parse("(B ⊙ Bᵀ ⊙ B)ᵀ", shapes="B: n×n")
+    assert same_value(matdiff.simplify(e), e)
+    d = matdiff.diff("tr((B ⊙ Bᵀ)²)", "B")
+    assert d.verify().ok and d.verify(method="central").ok
+
+
+def test_fuzz_a_zero_numerator_is_not_a_division_by_zero():
+    """((α − α)/(1 + α²))/(2 + α²))² by α: a factoring pass took (α − α) as a common base and
+    divided by it, a false 'divides by zero'. The derivative is 0."""
+    d = matdiff.diff("((((α) − (α))/(1 + (α)²))/(2 + (α)²))²", "α")
+    assert d.pretty() == "0" and d.verify().ok
