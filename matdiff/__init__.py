@@ -8,7 +8,7 @@
 ``import matdiff`` loads neither sympy nor numpy; they load when a value is computed or
 a derivative verified.
 """
-from .api import Derivative, Hessian, diff, hessian, parse, verify
+from .api import Derivative, Hessian, compile, diff, hessian, parse, verify
 from .calculus.simplify import simplify
 from .core.errors import (
                      DeclarationError,
@@ -26,6 +26,7 @@ from .language.render import to_latex, to_pretty, to_text
 
 __version__ = "0.1.0"
 
-__all__ = ["parse", "diff", "hessian", "Hessian", "verify", "simplify", "Derivative", "Expr", "to_text", "to_pretty",
+__all__ = ["parse", "diff", "hessian", "compile",
+           "Hessian", "verify", "simplify", "Derivative", "Expr", "to_text", "to_pretty",
            "to_latex", "MatdiffError", "ParseError", "UnknownFunctionError", "ShapeError",
            "DeclarationError", "DomainError", "NoRuleError", "EvaluationError", "VerificationError"]

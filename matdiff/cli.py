@@ -21,6 +21,8 @@ examples:
   matdiff diff "XᵀX" --wrt X --index            rank 4: Kronecker form and indices
   matdiff hessian "sum(log(1 + exp(Ax)))" --wrt x --check
   matdiff shapes "tr(XᵀAX)"
+  matdiff code "½‖σ(Wx) − y‖²" --wrt W > loss.py       NumPy module with check_gradient
+  matdiff code "xᵀAx" --wrt x --hessian --backend jax
 
 declarations (--let): 'c: scalar; A: m×n; W: symmetric; x: vector 3; x1, x2: scalar'
 """
@@ -61,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true", help="print JSON")
     out.add_argument("--latex", action="store_true", help="print a LaTeX handout")
     out.add_argument("--markdown", action="store_true", help="print the README table")
+
+    c = sub.add_parser("code", help="print a Python module computing f and its derivatives",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("expr")
+    c.add_argument("--wrt", required=True, help="the variable, or several separated by commas "
+                   "(W,b): one gradient each")
+    c.add_argument("--hessian", action="store_true", help="also the Hessian (blocks for "
+                   "several variables)")
+    c.add_argument("--backend", choices=("numpy", "jax"), default="numpy",
+                   help="numpy (default) or jax (jit-compatible jax.numpy)")
+    _declarations(c)
 
     s = sub.add_parser("shapes", help="show the inferred shape of every symbol")
     s.add_argument("expr")
@@ -202,6 +215,15 @@ def _paren(text: str) -> str:
     return text if len(text) == 1 else f"({text})"
 
 
+def cmd_code(args) -> int:
+    from .api import compile
+    names = [w.strip() for w in args.wrt.split(",") if w.strip()]
+    fn = compile(args.expr, names if len(names) > 1 else args.wrt, hessian=args.hessian,
+                 backend=args.backend, shapes=args.let)
+    print(fn.source(), end="")
+    return 0
+
+
 def cmd_shapes(args) -> int:
     from .api import _typed
     from .language.render import shape_text, to_pretty
@@ -214,7 +236,7 @@ def cmd_shapes(args) -> int:
 
 
 COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,
-            "shapes": cmd_shapes}
+            "shapes": cmd_shapes, "code": cmd_code}
 
 if __name__ == "__main__":   # pragma: no cover
     sys.exit(main())
