@@ -150,7 +150,9 @@ class Emitter:
     # input checks ---------------------------------------------------------------------
 
     def checks(self) -> list[str]:
-        lines = []
+        """Conversion and shape checks; ``self.prologue`` gets the part a caller that has
+        already checked the shapes still needs (vector reshapes, dimension names)."""
+        lines, self.prologue = [], []
         for name, sym in self.spec.symbols.items():
             v = self.var(name)
             lines.append(f"{v} = {self.backend.array.format(x=v)}")
@@ -161,10 +163,12 @@ class Emitter:
                 lines.append(f"    raise ShapeError(f\"{name} should be a scalar, got shape "
                              f"{{{v}.shape}}\")")
                 lines.append(f"{v} = {v}.reshape(())")
+                self.prologue.append(lines[-1])
                 continue
             vector = shape[1] == 1 or shape[0] == 1
             if vector:
                 axis = "(-1, 1)" if shape[1] == 1 else "(1, -1)"
+                self.prologue.append(f"{v} = {v}.reshape{axis}")
                 lines.append(f"if {v}.ndim == 1:")
                 lines.append(f"    {v} = {v}.reshape{axis}")
             lines.append(f"if {v}.ndim != 2:")
@@ -175,6 +179,7 @@ class Emitter:
                 if isinstance(d, str) and "·" not in d and d not in self.dim_vars:
                     self.dim_vars[d] = _identifier(d, self.taken)
                     lines.append(f"{self.dim_vars[d]} = {v}.shape[{axis}]")
+                    self.prologue.append(lines[-1])
                     fresh.append(d)
             if len(fresh) == 2:
                 continue        # every dimension was just read from this value
@@ -245,7 +250,7 @@ def _identifier(name: str, taken: set) -> str:
     return out
 
 
-RESERVED = {"np", "jnp", "jax", "ShapeError", "check_gradient", "f_and_g", "math",
+RESERVED = {"np", "jnp", "jax", "compute", "ShapeError", "check_gradient", "f_and_g", "math",
             "_bound", "WRT", "seed", "h"}
 
 
@@ -278,12 +283,16 @@ def module_source(spec: Spec, backend: Backend, sizes: dict | None = None,
     returned = _returns(spec.returns, results)
     lines = ['"""' + "\n".join(header) + '\n"""', ""] if header else []
     lines += [backend.imports, "", "ShapeError = ValueError   # the caller may replace it",
-              ""]
-    lines += [backend.helpers[name] for name in ["_bound"] + em.needed]
+              "", ""]
+    lines += ["\n\n".join(backend.helpers[name] for name in ["_bound"] + em.needed)]
     lines += ["", f"WRT = {tuple(spec.wrt)!r}", "", "",
               f"def f_and_g({params}):",
               f'    """{_doc(spec)}"""']
-    lines += ["    " + line for line in checks + body]
+    lines += ["    " + line for line in checks]
+    lines += [f"    return compute({params})", "", "",
+              f"def compute({params}):",
+              '    """f_and_g without conversions and checks: float arrays of checked shapes."""']
+    lines += ["    " + line for line in em.prologue + body]
     lines += [f"    return {returned}", "", ""]
     lines += _check_gradient(spec, em, backend).splitlines()
     if backend.wrap:
