@@ -292,7 +292,10 @@ def module_source(spec: Spec, backend: Backend, sizes: dict | None = None,
     lines += [f"    return compute({params})", "", "",
               f"def compute({params}):",
               '    """f_and_g without conversions and checks: float arrays of checked shapes."""']
-    lines += ["    " + line for line in em.prologue + body]
+    text = "\n".join(body)
+    used = [line for line in em.prologue if ".shape[" not in line or
+            re.search(rf"\b{re.escape(line.split(' = ')[0])}\b", text)]
+    lines += ["    " + line for line in used + body]
     lines += [f"    return {returned}", "", ""]
     lines += _check_gradient(spec, em, backend).splitlines()
     if backend.wrap:
