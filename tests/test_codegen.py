@@ -107,6 +107,28 @@ def test_fuzzed_gradients_compile_correctly(case, data):
 
 
 @fuzz_settings(0.1)
+@given(problem("s"), st.sampled_from(BACKENDS))
+def test_fuzzed_hessians_compile_correctly(case, backend):
+    text, wrt = case
+    h = matdiff.hessian(text, wrt, shapes=DECLARATIONS)
+    values = values_for(h.f, seed=2)
+    _, _, hessian = matdiff.compile(text, wrt, hessian=True, shapes=DECLARATIONS,
+                                    backend=backend)(**values)
+    assert close(hessian, h.evaluate(values))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_inverse_applied_from_the_right_is_a_solve_in_the_right_order(backend):
+    """Regression (found by fuzzing): B S⁻ᵀ was emitted as solve(B, Sᵀ)."""
+    text = "(1 + Aᵀy)ᵀS⁻¹z"
+    values = values_for(matdiff.parse(text, shapes=DECLARATIONS), seed=2)
+    fn = matdiff.compile(text, "A", shapes=DECLARATIONS, backend=backend)
+    _, gradient = fn(**values)
+    assert "solve(" in fn.source({"m": 3, "n": 4})
+    assert close(gradient, matdiff.diff(text, "A", shapes=DECLARATIONS).evaluate(values))
+
+
+@fuzz_settings(0.1)
 @given(problem("n"))
 def test_fuzzed_jacobians_compile_correctly(case):
     text, wrt = case

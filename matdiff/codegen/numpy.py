@@ -125,7 +125,7 @@ RULES = {
     ScaleRows: lambda n, a, e: f"{atom(a[0])} * {atom(a[1])}",
     ScaleCols: lambda n, a, e: f"{atom(a[0])} * {atom(a[1])}.T",
     Solve: lambda n, a, e: f"{e.np}.linalg.solve({a[0]}, {a[1]})",
-    SolveRight: lambda n, a, e: f"{e.np}.linalg.solve({atom(a[0])}.T, {atom(a[1])}.T).T",
+    SolveRight: lambda n, a, e: f"{e.np}.linalg.solve({atom(a[1])}.T, {atom(a[0])}.T).T",
     WeightedGram: lambda n, a, e: f"{e.helper('_weighted_gram')}({a[0]}, {a[1]})",
     Entry: lambda n, a, e: f"{atom(a[0])}[0, 0]",
     TraceOfProduct: lambda n, a, e: f"{e.np}.sum({atom(a[0])} * {atom(a[1])}.T)",
