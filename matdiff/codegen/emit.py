@@ -359,7 +359,6 @@ def _main(spec: Spec, em: Emitter) -> str:
              "    rng = numpy.random.default_rng(0)"]
     if em.backend.name == "jax":
         lines.insert(4, '    jax.config.update("jax_enable_x64", True)   # float64 for the check')
-    args = []
     for name, sym in spec.symbols.items():
         shape = []
         for d in sym.shape:
@@ -380,7 +379,6 @@ def _main(spec: Spec, em: Emitter) -> str:
         value = f"rng.uniform(0.5, 1.5, {user!r})"
         if len(user) == 2 and user[0] == user[1]:
             value = f"_square({value}, {user[0]}, {sym.symmetric})"
-        args.append(f"{name}={value}" if name == em.var(name) else value)
         lines.append(f"    {em.var(name)} = {value}")
     lines.insert(4, "    def _square(a, n, symmetric):   # invertible, det > 0\n"
                  "        a = a + n * numpy.eye(n)\n"
