@@ -28,6 +28,12 @@ HELPERS = {
     "_logsumexp": '''def _logsumexp(u):
     return jax.scipy.special.logsumexp(u)
 ''',
+    "_softmax_rows": '''def _softmax_rows(X):
+    return jax.nn.softmax(X, axis=1)
+''',
+    "_logsumexp_rows": '''def _logsumexp_rows(X):
+    return jax.scipy.special.logsumexp(X, axis=1, keepdims=True)
+''',
 }
 
 BACKEND = Backend(

@@ -14,6 +14,7 @@ from ..core.nodes import (
     Differential,
     DimSize,
     ElemDiv,
+    ElemPower,
     Func,
     Hadamard,
     Identity,
@@ -21,11 +22,13 @@ from ..core.nodes import (
     Kron,
     LogDet,
     LogSumExp,
+    LogSumExpRows,
     Mul,
     Norm,
     Ones,
     Power,
     Softmax,
+    SoftmaxRows,
     Sum,
     Symbol,
     Trace,
@@ -81,6 +84,9 @@ ELEMENTWISE = {
     "cos": "{np}.cos({u})", "tanh": "{np}.tanh({u})", "sqrt": "{np}.sqrt({u})",
     "sigmoid": "{np}.exp(-{np}.logaddexp(0.0, -{a}))",     # σ(u) without overflow
     "softplus": "{np}.logaddexp(0.0, {u})",                # log(1 + eᵘ) without overflow
+    "tan": "{np}.tan({u})", "arcsin": "{np}.arcsin({u})", "arccos": "{np}.arccos({u})",
+    "arctan": "{np}.arctan({u})", "relu": "{np}.maximum({u}, 0.0)", "abs": "{np}.abs({u})",
+    "sign": "{np}.sign({u})", "step": "{np}.heaviside({u}, 0.0)",  # step(0) = 0, as evaluate
 }
 
 
@@ -120,6 +126,9 @@ RULES = {
     Kron: lambda n, a, e: f"{e.np}.kron({e.np}.atleast_2d({a[0]}), {e.np}.atleast_2d({a[1]}))",
     Commutation: lambda n, a, e: f"{e.helper('_commutation')}({e.dim(n.m)}, {e.dim(n.n)})",
     Vec: lambda n, a, e: f"{atom(a[0])}.T.reshape(-1, 1)",
+    ElemPower: lambda n, a, e: f"{e.np}.power({a[0]}, {a[1]})",
+    SoftmaxRows: lambda n, a, e: f"{e.helper('_softmax_rows')}({a[0]})",
+    LogSumExpRows: lambda n, a, e: f"{e.helper('_logsumexp_rows')}({a[0]})",
     # operations of the plan
     MatMul: lambda n, a, e: f"{atom(a[0])} @ {atom(a[1])}",
     ScaleRows: lambda n, a, e: f"{atom(a[0])} * {atom(a[1])}",
@@ -151,6 +160,14 @@ HELPERS = {
     "_logsumexp": '''def _logsumexp(u):
     top = np.max(u)
     return top + np.log(np.sum(np.exp(u - top)))
+''',
+    "_softmax_rows": '''def _softmax_rows(X):
+    e = np.exp(X - np.max(X, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+''',
+    "_logsumexp_rows": '''def _logsumexp_rows(X):
+    top = np.max(X, axis=1, keepdims=True)
+    return top + np.log(np.sum(np.exp(X - top), axis=1, keepdims=True))
 ''',
     "_commutation": '''def _commutation(m, n):
     """K with K vec(X) = vec(Xᵀ) for an m×n X (column-major vec)."""
