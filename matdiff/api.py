@@ -1041,7 +1041,8 @@ def parse_program(text: str, shapes=None, symmetric=()) -> Program:
 
 # ----- generated code -------------------------------------------------------------------
 
-def compile(expr, wrt, *, hessian=False, backend="numpy", shapes=None, symmetric=()):
+def compile(expr, wrt, *, hessian=False, backend="numpy", shapes=None, symmetric=(),
+            syntax="matdiff"):
     """Generated code for f and its derivatives, as a callable.
 
     ``fn(**values)`` returns ``(value, gradient)`` or, with ``hessian=True``,
@@ -1052,19 +1053,20 @@ def compile(expr, wrt, *, hessian=False, backend="numpy", shapes=None, symmetric
     actual sizes), written to a cache directory and imported; ``fn.source()`` shows it.
     ``backend='jax'`` returns a ``jax.jit``-compiled function (install ``matdiff[jax]``).
     A non-scalar expression gives its Jacobian (or derivative tensor) instead of a gradient.
+    ``syntax`` is the input's dialect, as for :func:`diff`.
     """
     from .codegen import BACKENDS, Compiled
     if backend not in BACKENDS:
         raise MatdiffError(f"unknown backend {backend!r}: use 'numpy' or 'jax'")
-    return Compiled(_code_spec(expr, wrt, hessian, shapes, symmetric), backend)
+    return Compiled(_code_spec(expr, wrt, hessian, shapes, symmetric, syntax), backend)
 
 
-def _code_spec(expr, wrt, want_hessian, shapes, symmetric):
+def _code_spec(expr, wrt, want_hessian, shapes, symmetric, syntax="matdiff"):
     from .codegen import make_spec
     names = [wrt] if isinstance(wrt, (str, Symbol)) else list(wrt)
     if not names:
         raise MatdiffError("compile needs at least one variable")
-    firsts = [diff(expr, w, shapes=shapes, symmetric=symmetric) for w in names]
+    firsts = [diff(expr, w, shapes=shapes, symmetric=symmetric, syntax=syntax) for w in names]
     d = firsts[0]
     symbols = dict(symbols_of(d.expr))
     for f in firsts:

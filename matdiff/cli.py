@@ -401,11 +401,9 @@ def _paren(text: str) -> str:
 
 
 def cmd_code(args) -> int:
-    from .api import compile
-    names = [w.strip() for w in args.wrt.split(",") if w.strip()]
-    fn = compile(args.expr, names if len(names) > 1 else args.wrt, hessian=args.hessian,
-                 backend=args.backend, shapes=args.let)
-    print(fn.source(), end="")
+    from .report import code_report
+    print(code_report(args.expr, args.wrt, let=args.let, hessian=args.hessian,
+                      backend=args.backend, syntax=args.syntax)["code"], end="")
     return 0
 
 
