@@ -339,3 +339,15 @@ def test_row_wise_softmax_and_logsumexp_are_stable(backend):
     value, gradient = matdiff.compile(text, "X", shapes=SHAPES, backend=backend)(**values)
     assert np.isfinite(value) and np.all(np.isfinite(gradient))
     assert close(gradient, d.evaluate(values))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("text,wrt", [("sum(softmax(XW) ⊙ Y)", "W"), ("sum(logsumexp(XW))", "W"),
+                                      ("sum(abs(X).^3)", "X"), ("sum(x.^α) + sum(arctan(x))", "x"),
+                                      ("sum(step(x) ⊙ x.^2) + sum(relu(Ax))", "x")])
+def test_hessians_through_the_new_nodes_compile_to_the_value_of_evaluate(text, wrt, backend):
+    h = matdiff.hessian(text, wrt)
+    values = values_for(h.f, seed=10)
+    _, gradient, hessian = matdiff.compile(text, wrt, hessian=True, backend=backend)(**values)
+    assert close(hessian, h.evaluate(values))
+    assert close(gradient, matdiff.diff(text, wrt).evaluate(values))
