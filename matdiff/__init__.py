@@ -8,8 +8,8 @@
 ``import matdiff`` loads neither sympy nor numpy; they load when a value is computed or
 a derivative verified.
 """
-from .api import (Derivative, Hessian, Program, Stacked, Taylor, diff, evaluate, hessian, parse,
-                  parse_program, taylor, verify)
+from .api import (Derivative, Hessian, Program, Stacked, Taylor, compile, diff, evaluate, hessian,
+                  parse, parse_program, taylor, verify)
 from .calculus.simplify import simplify
 from .core.errors import (
                      DeclarationError,
@@ -27,7 +27,7 @@ from .language.render import to_latex, to_pretty, to_text
 
 __version__ = "0.1.0"
 
-__all__ = ["parse", "parse_program", "Program", "evaluate", "Stacked", "taylor", "Taylor",
+__all__ = ["parse", "parse_program", "Program", "evaluate", "Stacked", "taylor", "Taylor", "compile",
            "diff", "hessian", "Hessian", "verify", "simplify", "Derivative", "Expr", "to_text", "to_pretty",
            "to_latex", "MatdiffError", "ParseError", "UnknownFunctionError", "ShapeError",
            "DeclarationError", "DomainError", "NoRuleError", "EvaluationError", "VerificationError"]
