@@ -15,6 +15,7 @@ from .api import (
     Program,
     Stacked,
     Taylor,
+    compile,
     diff,
     evaluate,
     gradients,
@@ -42,7 +43,7 @@ from .language.render import to_latex, to_pretty, to_text
 
 __version__ = "0.1.0"
 
-__all__ = ["parse", "parse_program", "Program", "evaluate", "Stacked", "taylor", "Taylor",
+__all__ = ["parse", "parse_program", "Program", "evaluate", "Stacked", "taylor", "Taylor", "compile",
            "diff", "hessian", "Hessian", "gradients", "vjp", "Gradients",
            "verify", "simplify", "Derivative", "Expr", "to_text", "to_pretty",
            "to_latex", "MatdiffError", "ParseError", "UnknownFunctionError", "ShapeError",

@@ -161,6 +161,12 @@ class Derivative:
             return f"\\mathrm{{d}}{f}"
         return f"\\frac{{\\partial {f}}}{{\\partial {x}}}"
 
+    def to_code(self, backend: str = "numpy") -> str:
+        """The source of a self-contained module computing f and this derivative (for a
+        Hessian also the gradient), with shape checks, named temporaries and
+        check_gradient; see :func:`compile` for a callable."""
+        return _to_code(self, backend)
+
     def _repr_latex_(self) -> str:
         if self.result is None and self.kron is None:
             return f"${self.lhs_latex()} = {to_latex(self.differential)}$"
@@ -1345,3 +1351,61 @@ def vjp(definition, upstream="G", wrt=None, *, shapes=None, symmetric=(),
     if check:
         v.verify()
     return v
+
+
+# ----- generated code -------------------------------------------------------------------
+
+def compile(expr, wrt, *, hessian=False, backend="numpy", shapes=None, symmetric=(),
+            syntax="matdiff"):
+    """Generated code for f and its derivatives, as a callable.
+
+    ``fn(**values)`` returns ``(value, gradient)`` or, with ``hessian=True``,
+    ``(value, gradient, hessian)``; with several variables (``wrt=["W", "b"]``) the
+    gradients are a tuple in that order and the Hessian a tuple of rows of blocks
+    ∂²f/∂xᵢ∂xⱼ.  Values follow :func:`evaluate`'s conventions (vectors 1-D).  The module is
+    generated for the sizes of each new call signature (matrix-chain order from the
+    actual sizes), written to a cache directory and imported; ``fn.source()`` shows it.
+    ``backend='jax'`` returns a ``jax.jit``-compiled function (install ``matdiff[jax]``).
+    A non-scalar expression gives its Jacobian (or derivative tensor) instead of a gradient.
+    ``syntax`` is the input's dialect, as for :func:`diff`.
+    """
+    from .codegen import BACKENDS, Compiled
+    if backend not in BACKENDS:
+        raise MatdiffError(f"unknown backend {backend!r}: use 'numpy' or 'jax'")
+    return Compiled(_code_spec(expr, wrt, hessian, shapes, symmetric, syntax), backend)
+
+
+def _code_spec(expr, wrt, want_hessian, shapes, symmetric, syntax="matdiff"):
+    from .codegen import make_spec
+    names = [wrt] if isinstance(wrt, (str, Symbol)) else list(wrt)
+    if not names:
+        raise MatdiffError("compile needs at least one variable")
+    firsts = [diff(expr, w, shapes=shapes, symmetric=symmetric, syntax=syntax) for w in names]
+    d = firsts[0]
+    symbols = dict(symbols_of(d.expr))
+    for f in firsts:
+        symbols.setdefault(f.wrt.name, f.wrt)
+    hessians = None
+    if want_hessian:
+        if d.kind != "gradient":
+            raise NoRuleError(f"a Hessian needs a scalar-valued expression; "
+                              f"{to_pretty(d.expr)} is {shape_text(d.expr.shape)}",
+                              d.source, d.expr.span)
+        hessians = [Hessian(d.expr, a, b.wrt) for a in firsts for b in firsts]
+    return make_spec(d.expr, symbols, d.source, firsts, hessians)
+
+
+def _to_code(self, backend: str = "numpy") -> str:
+    from .codegen import make_spec, source
+    symbols = dict(symbols_of(self.f if isinstance(self, Hessian) else self.expr))
+    if isinstance(self, Hessian):
+        first = Derivative(self.f, self.first, differential(self.f, self.first),
+                           self.symbols, self.source)
+        symbols.setdefault(self.first.name, self.first)
+        symbols.setdefault(self.wrt.name, self.wrt)
+        spec = make_spec(self.f, symbols, self.source, [first], [self])
+    else:
+        symbols.setdefault(self.wrt.name, self.wrt)
+        spec = make_spec(self.expr, symbols, self.source, [self])
+    return source(spec, backend)
+

@@ -27,6 +27,8 @@ examples:
   matdiff diff "y = Wx; L = gᵀy" --wrt x --at "W=[[1,2,3],[4,5,6]]; x=[9,10,11]; g=[7,8]"
   matdiff diff -f notes.txt --wrt W_1          a program of definitions from a file
   matdiff eval "Wx" --at "W=[[1,2,3],[4,5,6]]; x=[9,10,11]"
+  matdiff code "½‖σ(Wx) − y‖²" --wrt W > loss.py       NumPy module with check_gradient
+  matdiff code "xᵀAx" --wrt x --hessian --backend jax
 
 declarations (--let): 'c: scalar; A: m×n; W: symmetric; x: vector 3; x1, x2: scalar'
 """
@@ -104,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="values, e.g. 'W=[[1,2],[3,4]]; x=[1,2]; c=0.5'")
     _program(e)
     _declarations(e)
+    c = sub.add_parser("code", help="print a Python module computing f and its derivatives",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("expr")
+    c.add_argument("--wrt", required=True, help="the variable, or several separated by commas "
+                   "(W,b): one gradient each")
+    c.add_argument("--hessian", action="store_true", help="also the Hessian (blocks for "
+                   "several variables)")
+    c.add_argument("--backend", choices=("numpy", "jax"), default="numpy",
+                   help="numpy (default) or jax (jit-compatible jax.numpy)")
+    _declarations(c)
 
     b = sub.add_parser("backprop", help="every gradient of a program at once (reverse "
                        "mode, δ by δ), or a layer's rule with --upstream",
@@ -459,6 +471,13 @@ def cmd_backprop(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_code(args) -> int:
+    from .report import code_report
+    print(code_report(args.expr, args.wrt, let=args.let, hessian=args.hessian,
+                      backend=args.backend, syntax=args.syntax)["code"], end="")
+    return 0
+
+
 def cmd_shapes(args) -> int:
     from .api import _typed, is_program, parse_program
     from .core.nodes import Symbol
@@ -496,7 +515,7 @@ def cmd_serve(args) -> int:
 
 COMMANDS = {"diff": cmd_diff, "hessian": cmd_hessian, "identities": cmd_identities,
             "shapes": cmd_shapes, "eval": cmd_eval, "serve": cmd_serve, "taylor": cmd_taylor,
-            "backprop": cmd_backprop}
+            "code": cmd_code, "backprop": cmd_backprop}
 
 if __name__ == "__main__":   # pragma: no cover
     sys.exit(main())

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import json
 
-from .api import _typed, diff, evaluate, hessian, is_program, parse_program, values_from_text
+from .api import (
+    _typed,
+    compile,
+    diff,
+    evaluate,
+    hessian,
+    is_program,
+    parse_program,
+    values_from_text,
+)
 from .core.errors import MatdiffError
 from .language.render import shape_text, to_latex, to_pretty
 
@@ -55,6 +64,27 @@ def hessian_report(expr, wrt, wrt2=None, *, let="", layout=None, check=None,
     """``matdiff hessian EXPR --wrt WRT [--wrt2 Y] --json``."""
     h = hessian(expr, wrt, wrt2, shapes=let, layout=layout, syntax=syntax)
     return report(h, checked(h, check, method, seed), at)
+
+
+def steps_report(expr, wrt, *, let="", layout=None, convention="unconstrained",
+                 syntax="matdiff") -> dict:
+    """``matdiff diff EXPR --wrt WRT --steps --json``: the diff report (with the default
+    check) plus ``steps``, the derivation one rule at a time."""
+    from .calculus.steps import step_dicts
+    d = diff(expr, wrt, shapes=let, layout=layout, convention=convention, syntax=syntax)
+    out = report(d, checked(d))
+    out["steps"] = step_dicts(d.steps())
+    return out
+
+
+def code_report(expr, wrt, *, let="", hessian=False, backend="numpy",
+                syntax="matdiff") -> dict:
+    """``matdiff code EXPR --wrt WRT [--hessian] [--backend B]``: the generated module's
+    source (``code``). ``wrt`` may name several variables separated by commas (W,b)."""
+    names = [w.strip() for w in wrt.split(",") if w.strip()]
+    fn = compile(expr, names if len(names) > 1 else wrt, hessian=hessian, backend=backend,
+                 shapes=let, syntax=syntax)
+    return {"input": expr, "wrt": wrt, "backend": backend, "code": fn.source()}
 
 
 def eval_report(expr, at, *, let="", of=None) -> dict:

@@ -74,15 +74,66 @@ def test_shapes_answers_what_the_cli_prints(client, capsys):
     assert data["text"] == "scalar"
 
 
-@pytest.mark.parametrize("name", ["steps", "code", "eval"])
-def test_endpoints_of_later_versions_answer_501_until_their_function_exists(client, name):
-    response = client.post(f"/api/{name}", json={"expr": "aᵀx", "wrt": "x"})
-    function = {"steps": "steps_report", "code": "code_report", "eval": "eval_report"}[name]
-    if hasattr(report, function):
-        assert response.status_code in (200, 400)
-    else:
-        assert response.status_code == 501
-        assert response.json()["message"] == f"/api/{name} is not available in this version of matdiff"
+def test_an_endpoint_whose_function_is_missing_answers_501(monkeypatch):
+    from matdiff.web import endpoints
+    monkeypatch.delattr(report, "code_report")
+    status, data = endpoints.answer("code", {"expr": "aᵀx", "wrt": "x"})
+    assert status == 501
+    assert data["message"] == "/api/code is not available in this version of matdiff"
+
+
+@pytest.mark.parametrize("body, argv", [
+    ({"expr": "½‖σ(Wx) − y‖²", "wrt": "W"}, ["code", "½‖σ(Wx) − y‖²", "--wrt", "W"]),
+    ({"expr": "xᵀAx", "wrt": "x", "hessian": True, "backend": "jax"},
+     ["code", "xᵀAx", "--wrt", "x", "--hessian", "--backend", "jax"]),
+    ({"expr": "x'*A*x + b'*x", "wrt": "x,b", "syntax": "matrixcalculus"},
+     ["code", "x'*A*x + b'*x", "--wrt", "x,b", "--syntax", "matrixcalculus"]),
+])
+def test_code_answers_the_module_the_cli_prints(client, capsys, body, argv):
+    response = client.post("/api/code", json=body)
+    assert response.status_code == 200
+    data = response.json()
+    main(argv)
+    assert data["code"] == capsys.readouterr().out
+    assert (data["input"], data["wrt"]) == (body["expr"], body["wrt"])
+    assert data["backend"] == body.get("backend", "numpy")
+
+
+def test_the_code_from_the_api_computes_the_gradient(client, tmp_path):
+    import numpy as np
+    from helpers import values_for
+    from matdiff import diff
+    from matdiff.codegen import load
+    text = "½‖σ(Wx) − y‖²"
+    data = client.post("/api/code", json={"expr": text, "wrt": "W"}).json()
+    module = load(data["code"])
+    d = diff(text, "W")
+    values = values_for(d.expr, seed=11)
+    value, gradient = module.f_and_g(**values)
+    assert np.allclose(gradient, d.evaluate(values), rtol=1e-9, atol=1e-12)
+    assert module.check_gradient(**values) < 1e-6
+
+
+def test_code_errors_are_typed_json(client):
+    response = client.post("/api/code", json={"expr": "Ax", "wrt": "x", "hessian": True})
+    assert response.status_code == 400 and response.json()["error"] == "NoRuleError"
+    response = client.post("/api/code", json={"expr": "xᵀAx", "wrt": "x", "backend": "c"})
+    assert response.status_code == 400 and "unknown backend" in response.json()["message"]
+    response = client.post("/api/code", json={"expr": "xᵀAx", "wrt": "x", "hessian": "yes"})
+    assert response.status_code == 400 and "true or false" in response.json()["message"]
+
+
+def test_steps_answers_the_diff_report_with_the_steps_the_cli_prints(client, capsys):
+    body = {"expr": "tr(AXB)", "wrt": "X", "layout": "numerator"}
+    response = client.post("/api/steps", json=body)
+    assert response.status_code == 200
+    data = response.json()
+    assert data == cli_json(capsys, "diff", "tr(AXB)", "--wrt", "X", "--layout", "numerator",
+                            "--steps")
+    assert data["check"]["passed"] and same_value(data["result"], "AᵀBᵀ")
+    assert data["steps"] and all(isinstance(step, dict) for step in data["steps"])
+    plain = client.post("/api/diff", json=body).json()
+    assert {k: v for k, v in data.items() if k != "steps"} == plain
 
 
 def test_unknown_endpoint_is_a_json_404(client):

@@ -158,10 +158,11 @@ def test_notes_code_and_steps_show_when_the_api_has_them(page):
     page.goto(page.base)
     derive(page, "(x − As)ᵀW(x − As)", "s")
     page.wait_for_timeout(300)
-    assert page.is_visible("#code-box") == hasattr(report, "code_report")
-    assert page.is_visible("#steps-box") == hasattr(report, "steps_report")
-    if hasattr(report, "code_report"):
-        assert page.text_content("#code").strip()
+    assert page.is_visible("#code-box") and page.is_visible("#steps-box")
+    code = report.code_report("(x − As)ᵀW(x − As)", "s")["code"]
+    assert "def f_and_g(" in code and page.text_content("#code") == code
+    steps = report.steps_report("(x − As)ᵀW(x − As)", "s")["steps"]
+    assert page.locator("#steps li").count() == len(steps) > 0
     notes = page.locator("#notes li")
     data = report.diff_report("(x − As)ᵀW(x − As)", "s")
     assert notes.count() == len(data.get("notes", []))
@@ -255,6 +256,20 @@ def test_the_hessian_switch(page):
     assert annotation(page) == r"\nabla^2 f = " + data["latex"]
     assert page.text_content("#convention-line") == data["convention"]
     assert page.text_content("#check").startswith("check passed")
+    code = report.code_report("sum(log(1 + exp(Ax)))", "x", hessian=True)["code"]
+    assert page.text_content("#code") == code and page.is_visible("#code-box")
+    assert not page.is_visible("#steps-box")     # /api/steps derives first derivatives
+
+
+def test_no_code_beside_a_result_in_the_symmetric_convention(page):
+    """The generated code computes the unconstrained gradient: not shown beside another."""
+    page.goto(page.base)
+    derive(page, "log det X", "X")
+    assert page.is_visible("#code-box")
+    before = page.get_attribute("body", "data-ready")
+    page.select_option("#convention", "symmetric")
+    answered(page, before)
+    assert not page.is_visible("#code-box") and page.is_visible("#steps-box")
 
 
 def test_the_copy_button_copies_the_latex(page):

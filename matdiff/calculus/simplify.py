@@ -20,6 +20,7 @@ Entry point: :func:`simplify`.
 """
 from __future__ import annotations
 
+from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
 
@@ -486,8 +487,9 @@ def transpose(e: Expr, force: bool = False) -> Expr:
             return power(transpose(b), k)
         case Add(terms=ts) | Hadamard(factors=ts):
             pushed = (add if isinstance(e, Add) else hadamard)(*[transpose(t) for t in ts])
-            if isinstance(pushed, type(e)) and set(pushed.children()) == set(ts):
-                return e   # (B + Bᵀ)ᵀ = B + Bᵀ: keep the order it was written in
+            if isinstance(pushed, type(e)) and Counter(pushed.children()) == Counter(ts):
+                return e   # (B + Bᵀ)ᵀ = B + Bᵀ: keep the order it was written in (a multiset:
+                #            (B ⊙ Bᵀ ⊙ B)ᵀ = Bᵀ ⊙ B ⊙ Bᵀ is another matrix)
             return pushed if transposes(pushed) <= transposes(e) + 1 else Transpose(e)
         case Func(name=n, arg=a):
             pushed = func(n, transpose(a))
@@ -521,6 +523,8 @@ def power(base: Expr, k) -> Expr:
     k = Fraction(k)
     if k < 0 and is_zero(base):
         raise DomainError("the expression divides by zero")
+    if k > 0 and is_zero(base) and base.shape == ():   # 0² = 0 (the matrix 0ᵏ likewise below)
+        return _c(0)
     if k == 1:
         return base
     if k == 0:
@@ -562,6 +566,8 @@ def trace(e: Expr) -> Expr:
             return DimSize(n)
         case Transpose(arg=a):
             return trace(a)
+        case Kron(left=a, right=b) if a.shape[0] == a.shape[1]:   # tr(A ⊗ B) = tr(A)tr(B)
+            return mul(trace(a), trace(b))
         case Add(terms=ts):   # a broadcast scalar s adds s to n diagonal entries: n·s
             return add(*[mul(t, DimSize(e.shape[0])) if t.shape == () else trace(t)
                          for t in ts])
@@ -789,7 +795,10 @@ def factor_sum(e: Add) -> Expr:
                       _transpose_out(e)):
         if candidate is not None and size(candidate) < size(best):
             best = candidate
-    common = _scalar_out(best) if isinstance(best, Add) else None
+    try:   # an optional rewrite: a base that cancels to 0 is no factor (never an error)
+        common = _scalar_out(best) if isinstance(best, Add) else None
+    except DomainError:
+        common = None
     if common is not None and size(common) <= size(best):
         best = common
     return best

@@ -200,15 +200,25 @@ def _time_budget(seconds: float | None):
         yield
         return
 
+    armed = [True]
+
     def stop(signum, frame):
-        raise _OverBudget
+        if armed[0]:
+            raise _OverBudget
 
     previous = signal.signal(signal.SIGALRM, stop)
-    old_delay, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    # then again every 0.1 s: an interrupt that lands in a __del__ or a GC callback is
+    # swallowed there ("Exception ignored in ..."), and a one-shot timer left sympy unbounded
+    old_delay, _ = signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
     started = time.monotonic()
     try:
         yield
     finally:
+        while armed[0]:
+            try:             # an interrupt arriving here, before disarming, is dropped
+                armed[0] = False
+            except _OverBudget:
+                pass
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if old_delay:   # someone else's timer: give it back what is left

@@ -596,6 +596,13 @@ class _Inference:
         return arg, shape
 
     def visit_Trace(self, e):
+        if isinstance(e.arg, Kron):   # tr(A ⊗ B) = tr(A)tr(B): read with A and B square
+            (a, sa), (b, sb) = self.visit(e.arg.left), self.visit(e.arg.right)
+            for side, shape in ((e.arg.left, sa), (e.arg.right, sb)):
+                if shape != ():
+                    self.square(shape, side, "tr of a Kronecker product")
+            kron, _ = self.visit_Kron(Kron(a, b, span=e.arg.span))
+            return Trace(kron, span=e.span), ()
         arg, shape = self._square_scalar(e, "tr")
         return (arg if shape == () else Trace(arg, span=e.span)), ()
 

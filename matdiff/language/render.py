@@ -308,8 +308,8 @@ class Printer:
         return self.call("det", e.arg, "\\det")
 
     def _LogDet(self, e):
-        if self.latex:
-            return f"\\log\\det{self.paren(self(e.arg))}", ATOM
+        if self.latex:   # MUL: (\log\det C)^{2}, as \log\det(C)^{2} reads log(det(C)²)
+            return f"\\log\\det{self.paren(self(e.arg))}", MUL
         return f"log det({self(e.arg)})", MUL   # (log det X)², not log det(X)²
 
     def _Func(self, e: Func):

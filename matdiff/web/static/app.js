@@ -190,7 +190,7 @@ function showError(data, expr) {
 
 function showExtra(which, result) {
   const box = $(which + "-box");
-  if (result.status !== 200) { box.hidden = true; return; }   // 501: not in this version
+  if (result.status !== 200) { box.hidden = true; return; }   // not asked, 501, or no code
   box.hidden = false;
   const data = result.data;
   if (which === "code") {
@@ -234,8 +234,14 @@ async function run() {
   if (q.layout) body.layout = q.layout;
   if (q.mode === "diff") body.convention = q.convention;
   saveToUrl(question());
+  // steps: of a derivative (/api/steps has no Hessian); code: the unconstrained derivative
+  // in the default layout, so it is not shown beside a result in another convention
+  const NONE = {status: 204};
+  const codeBody = {expr: q.expr, wrt: body.wrt, let: q.let, hessian: q.mode === "hessian"};
   const [main, steps, code] = await Promise.all([
-    post(q.mode, {...body, check: true}), post("steps", body), post("code", body)]);
+    post(q.mode, {...body, check: true}),
+    q.mode === "diff" ? post("steps", body) : NONE,
+    q.mode === "hessian" || q.convention === "unconstrained" ? post("code", codeBody) : NONE]);
   if (mine !== generation) return;
   $("status").textContent = "";
   if (main.status !== 200) { showError(main.data, q.expr); return; }
