@@ -505,3 +505,12 @@ def test_the_sympy_budget_holds_when_its_interrupt_is_swallowed():
     time.sleep(0.3)                     # no interrupt after the block
     assert signal.getsignal(signal.SIGALRM) == handler
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_fuzz_latex_fractional_power_reads_back():
+    """1/(½ + α²)^(1/2) by α printed a power ^{\\frac{1}{2}} that the LaTeX reader refused
+    (2,000-example LaTeX read-back run)."""
+    d = matdiff.diff("1/(1/2 + (α)²)^(1/2)", "α")
+    again = matdiff.api.parse_like(d.latex(), d.symbols)
+    assert same_value(d.result, again)
+    assert same_value(r"\left(\frac{1}{2} + \alpha^{2}\right)^{1/2}", "(1/2 + α²)^(1/2)")

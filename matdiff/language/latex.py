@@ -360,7 +360,10 @@ def _transformer(source: str, declared: frozenset[str], notes: list[str]):
         if compact.startswith("-") and (compact[1:] in _TRANSPOSES or
                                         compact[1:].replace("{", "").replace("}", "") == "T"):
             return Transpose(Inverse(e, span=span), span=span)
-        if re.fullmatch(r"-?\d+(\.\d+)?", compact):
+        frac = re.fullmatch(r"(-?)\\[dt]?frac\{(\d+)\}\{(\d+)\}", compact)
+        if frac:   # x^{\frac{1}{2}}, as the printer writes a fractional power
+            compact = f"{frac.group(1)}{frac.group(2)}/{frac.group(3)}"
+        if re.fullmatch(r"-?\d+(\.\d+)?(/\d+)?", compact):
             return _postfix(e, "^{" + compact + "}", span)
         label = re.fullmatch(r"\(([A-Za-z0-9]+)\)|([A-Za-z])", compact)
         if label and isinstance(e, Symbol):
