@@ -95,8 +95,9 @@ def test_expand_gives_mml_5_7_and_5_147_exactly():
 def test_expand_leaves_non_polynomials_alone():
     d = matdiff.diff("exp(x)(x + 1)²", "x", shapes="x: scalar", expand=True)
     assert d.result == matdiff.diff("exp(x)(x + 1)²", "x", shapes="x: scalar").result
+    assert d.verify().ok
     v = matdiff.diff("xᵀAx", "x", expand=True)
-    assert v.pretty() == "(A + Aᵀ)x"
+    assert v.pretty() == "(A + Aᵀ)x" and v.verify().ok
 
 
 def test_cli_expand(capsys):
