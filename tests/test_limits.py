@@ -55,6 +55,35 @@ def test_depth_200_is_fast_and_prints_linearly():
     assert "where t₁ = tanh(x)" in text and "t₂₀₀ = tanh(t₁₉₉)" in text
 
 
+def _key_reads(depth: int) -> int:
+    """How many node fields the derivation reads (Expr.key calls): an operation count,
+    not a time, so it scales the same on any machine."""
+    from matdiff.core.nodes import Expr
+    calls = [0]
+    original = Expr.key
+
+    def counting(self):
+        calls[0] += 1
+        return original(self)
+    Expr.key = counting
+    try:
+        matdiff.diff(tanh_chain(depth), "x").pretty()
+    finally:
+        Expr.key = original
+    return calls[0]
+
+
+def test_work_grows_linearly_with_depth_in_a_long_running_process():
+    """A global cache keyed by nodes made every later derivation compare its trees with
+    the equal ones cached earlier: O(depth²) work in a process that had derived a
+    similar expression before (the depth benchmark, the web server)."""
+    for depth in (300, 600):
+        matdiff.diff(tanh_chain(depth), "x").pretty()   # earlier, similar work
+    small, large = _key_reads(600), _key_reads(1200)
+    assert large < 2.3 * small, (small, large)
+    assert large < 100 * 1200, large   # about 42 reads per level; the O(n²) code read 1,000+
+
+
 def test_deep_chain_is_right():
     d = matdiff.diff(tanh_chain(30), "x")
     assert d.verify(method="central").ok and d.verify().ok

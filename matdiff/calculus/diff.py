@@ -9,10 +9,11 @@ subtrees once.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache, singledispatch
+from functools import singledispatch
 
 from ..core.errors import NoRuleError
 from ..core.nodes import (
+    memo_on_node,
     ONE,
     Add,
     Commutation,
@@ -419,6 +420,6 @@ def _(L: DiagVec, G, x):
     return pullback(L.arg, diagmat(G), x)
 
 
-@lru_cache(maxsize=65536)
+@memo_on_node
 def _has_differential(e: Expr) -> bool:
     return isinstance(e, Differential) or any(_has_differential(k) for k in e.children())

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
-from functools import lru_cache
 
 from ..core.errors import DomainError
 from ..core.nodes import (
+    memo_on_node,
     ONE,
     Add,
     Const,
@@ -204,16 +204,10 @@ def _orient_scalar(e: Expr) -> Expr:
     row of a symbol (uᵀ…), preferring the lexicographically smaller text."""
     if isinstance(e, Mul) and all(f.shape != () for f in e.factors):
         flipped = transpose(Mul(e.factors), force=True)
-        if isinstance(flipped, Mul) and (_transpose_count(flipped), _sort_key(flipped)) < \
-                (_transpose_count(e), _sort_key(e)):   # fewer transposes first: xᵀAx, not xᵀAᵀx
+        if isinstance(flipped, Mul) and (transposes(flipped), _sort_key(flipped)) < \
+                (transposes(e), _sort_key(e)):   # fewer transposes first: xᵀAx, not xᵀAᵀx
             return flipped
     return e
-
-
-@lru_cache(maxsize=65536)
-def _transpose_count(e: Expr) -> int:
-    """transposes(e), memoised on shared subtrees (linear in the DAG)."""
-    return isinstance(e, Transpose) + sum(_transpose_count(k) for k in e.children())
 
 
 def _sort_key(e: Expr) -> tuple:
@@ -453,9 +447,9 @@ def func(name: str, arg: Expr) -> Expr:
 
 # ----- transpose, inverse, power ----------------------------------------------------------
 
-@lru_cache(maxsize=65536)
+@memo_on_node
 def transposes(e: Expr) -> int:
-    """How many transposes e prints."""
+    """How many transposes e prints (memoised on shared subtrees: linear in the DAG)."""
     return isinstance(e, Transpose) + sum(transposes(k) for k in e.children())
 
 

@@ -19,8 +19,8 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
-from functools import cached_property
-from typing import Callable, Iterator
+from functools import cached_property, wraps
+from typing import Any, Callable, Iterator
 
 Dim = int | str
 Shape = tuple
@@ -162,6 +162,27 @@ def _same_structure(a: Expr, b: Expr) -> bool:
             elif u != v:
                 return False
     return True
+
+
+def memo_on_node(fn: Callable[["Expr"], Any]) -> Callable[["Expr"], Any]:
+    """Memoise a function of one node on the node itself (nodes are immutable).
+
+    Not a global cache keyed by the node: looking up a key equal to, but not the same
+    object as, one cached from an earlier call compares both trees, which made deep
+    expressions quadratic in a long-running process (and kept every tree alive)."""
+    slot = f"_memo_{fn.__module__}.{fn.__qualname__}"
+
+    @wraps(fn)
+    def memoised(e: "Expr"):
+        cached = e.__dict__.get(slot, _MISSING)
+        if cached is _MISSING:
+            cached = fn(e)
+            object.__setattr__(e, slot, cached)
+        return cached
+    return memoised
+
+
+_MISSING = object()
 
 
 def _node(cls):
