@@ -457,6 +457,11 @@ def transpose(e: Expr, force: bool = False) -> Expr:
     """Xᵀ pushed to the leaves: (AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, Wᵀ = W for symmetric W."""
     if e.shape == () and not force:
         return e
+    return _pushed_transpose(e)
+
+
+@memo_on_node   # factoring transposes every sum it meets: each shared subtree once
+def _pushed_transpose(e: Expr) -> Expr:
     match e:
         case Transpose(arg=a):
             return a
