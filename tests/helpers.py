@@ -83,3 +83,20 @@ def printed_form_agrees(d, seed=0, sizes=None):
     if got.size != truth.size:
         return False
     return np.allclose(got.reshape(truth.shape), truth, rtol=1e-8, atol=1e-10)
+
+
+def node_reads(work) -> int:
+    """How many node fields ``work()`` reads (Expr.key calls): an operation count, the
+    same on any machine, so a blow-up fails deterministically instead of being slow."""
+    from matdiff.core.nodes import Expr
+    calls, original = [0], Expr.key
+
+    def counting(self):
+        calls[0] += 1
+        return original(self)
+    Expr.key = counting
+    try:
+        work()
+    finally:
+        Expr.key = original
+    return calls[0]

@@ -6,6 +6,7 @@ import time
 import pytest
 
 import matdiff
+from helpers import node_reads
 
 
 def test_ten_thousand_nested_parentheses():
@@ -56,21 +57,7 @@ def test_depth_200_is_fast_and_prints_linearly():
 
 
 def _key_reads(depth: int) -> int:
-    """How many node fields the derivation reads (Expr.key calls): an operation count,
-    not a time, so it scales the same on any machine."""
-    from matdiff.core.nodes import Expr
-    calls = [0]
-    original = Expr.key
-
-    def counting(self):
-        calls[0] += 1
-        return original(self)
-    Expr.key = counting
-    try:
-        matdiff.diff(tanh_chain(depth), "x").pretty()
-    finally:
-        Expr.key = original
-    return calls[0]
+    return node_reads(lambda: matdiff.diff(tanh_chain(depth), "x").pretty())
 
 
 def test_work_grows_linearly_with_depth_in_a_long_running_process():

@@ -514,3 +514,16 @@ def test_fuzz_latex_fractional_power_reads_back():
     again = matdiff.api.parse_like(d.latex(), d.symbols)
     assert same_value(d.result, again)
     assert same_value(r"\left(\frac{1}{2} + \alpha^{2}\right)^{1/2}", "(1/2 + α²)^(1/2)")
+
+
+def test_hessian_of_a_softmax_quotient_does_not_retranspose_shared_subtrees():
+    """Found by a search over random Hessians (benchmarks/hessian_search.py): factoring
+    transposed every sum it met, re-transposing shared subtrees each time (284,582 node
+    reads, 3.7 s); the pushed transpose is now memoised on the node (about 40,000)."""
+    from helpers import node_reads
+    shapes = "x: vector n"
+    text = "logsumexp(softmax(x ./ (x/(1 + α²))))"
+    out = []
+    reads = node_reads(lambda: out.append(matdiff.hessian(text, "x", shapes=shapes)))
+    assert reads < 100_000, reads
+    assert out[0].verify(method="central").ok
