@@ -507,6 +507,43 @@ def test_the_sympy_budget_holds_when_its_interrupt_is_swallowed():
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def test_the_sympy_budget_holds_outside_the_main_thread(monkeypatch):
+    """The interval timer only works in the main thread: a check run from a worker thread
+    (a server, a notebook's executor) ran unbounded. There a watchdog raises the
+    interrupt into the thread, repeated until the block ends, and nothing after it."""
+    import threading
+    import time
+
+    import matdiff.check.verifier as verifier
+    monkeypatch.setattr(verifier, "SYMPY_BUDGET_SECONDS", 1.0)
+    out = {}
+
+    def work():
+        started, swallowed = time.monotonic(), 0
+        try:
+            with verifier._time_budget(0.05):
+                while time.monotonic() - started < 5:
+                    try:
+                        time.sleep(0.01)
+                    except verifier._OverBudget:
+                        if swallowed:
+                            raise
+                        swallowed += 1
+        except verifier._OverBudget:
+            out["interrupted"] = (swallowed, time.monotonic() - started)
+        time.sleep(0.3)                  # no interrupt after the block
+        out["check"] = matdiff.diff("det(inv(L⁻ᵀᵀ))", "L").verify(sizes={"m": 4})
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive()
+    swallowed, seconds = out["interrupted"]
+    assert swallowed == 1 and seconds < 2
+    assert out["check"].ok and out["check"].method == "central"
+    assert "budget" in out["check"].note
+
+
 def test_fuzz_latex_fractional_power_reads_back():
     """1/(½ + α²)^(1/2) by α printed a power ^{\\frac{1}{2}} that the LaTeX reader refused
     (2,000-example LaTeX read-back run)."""

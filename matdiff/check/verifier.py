@@ -192,12 +192,15 @@ class _OverBudget(BaseException):   # not an Exception: no `except Exception` in
 
 @contextmanager
 def _time_budget(seconds: float | None):
-    """Interrupt the block after ``seconds`` of wall clock (main thread, POSIX); elsewhere
-    the block runs unbounded."""
-    usable = seconds is not None and seconds < float("inf") and hasattr(signal, "setitimer") and \
-        threading.current_thread() is threading.main_thread()
-    if not usable:
+    """Interrupt the block after ``seconds`` of wall clock: with a POSIX interval timer in
+    the main thread, with an exception raised asynchronously into any other thread."""
+    if seconds is None or seconds == float("inf"):
         yield
+        return
+    if threading.current_thread() is not threading.main_thread() or \
+            not hasattr(signal, "setitimer"):
+        with _thread_budget(seconds):
+            yield
         return
 
     armed = [True]
@@ -224,6 +227,42 @@ def _time_budget(seconds: float | None):
         if old_delay:   # someone else's timer: give it back what is left
             signal.setitimer(signal.ITIMER_REAL,
                              max(old_delay - (time.monotonic() - started), 1e-3))
+
+
+@contextmanager
+def _thread_budget(seconds: float):
+    """The budget outside the main thread (threads of a web server or a notebook's
+    executor): a watchdog raises _OverBudget into this thread after ``seconds`` and again
+    every 0.1 s until the block has ended (the interpreter delivers it between bytecodes,
+    and sympy is pure Python); an undelivered one is cancelled on the way out."""
+    import ctypes
+    target, lock, done = threading.get_ident(), threading.Lock(), threading.Event()
+    armed = [True]
+
+    def interrupt(exc) -> None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), exc)
+
+    def watchdog() -> None:
+        wait = seconds
+        while not done.wait(wait):
+            with lock:
+                if armed[0]:
+                    interrupt(ctypes.py_object(_OverBudget))
+            wait = 0.1
+
+    dog = threading.Thread(target=watchdog, name="matdiff-sympy-budget", daemon=True)
+    dog.start()
+    try:
+        yield
+    finally:
+        while armed[0]:
+            try:             # an interrupt arriving here, before disarming, is dropped
+                with lock:
+                    armed[0] = False
+                    interrupt(None)   # cancel one raised but not yet delivered
+            except _OverBudget:
+                pass
+        done.set()
 
 
 def check_with_sympy(f: Expr, wrt: Symbol, gradient: Expr | None = None, *, seed: int = 0,
