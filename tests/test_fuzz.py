@@ -309,12 +309,13 @@ def test_mixed_hessians_read_back(p, pair):
 def test_work_is_proportionate_to_the_result_and_no_dearer_the_second_time(p, wrt):
     """Hessians of depth-3 inputs, the size an independent tester found taking 14–17 s:
     the node reads stay within 200 per printed character (re-transposing shared subtrees
-    cost up to 590), and deriving the same text again reads no more than the first time
+    cost up to 590), and deriving the gradient again reads no more than the first time
     (a global cache keyed by nodes compared each new tree with its equal cached copy)."""
     text, _ = p
     assume(wrt in symbols_of(matdiff.parse(text, shapes=DECLARATIONS)))
     printed = []
-    first = node_reads(lambda: printed.append(_hessian(text, wrt).pretty()))
-    again = node_reads(lambda: _hessian(text, wrt).pretty())
-    assert first <= 200 * len(printed[0]) + 5_000, (first, len(printed[0]))
+    reads = node_reads(lambda: printed.append(_hessian(text, wrt).pretty()))
+    assert reads <= 200 * len(printed[0]) + 5_000, (reads, len(printed[0]))
+    first = node_reads(lambda: derive(text, wrt).pretty())
+    again = node_reads(lambda: derive(text, wrt).pretty())
     assert again <= 1.1 * first + 100, (first, again)
