@@ -308,14 +308,14 @@ def test_mixed_hessians_read_back(p, pair):
 @given(problem("s", 3), st.sampled_from(["B", "A", "x", "S"]))
 def test_work_is_proportionate_to_the_result_and_no_dearer_the_second_time(p, wrt):
     """Hessians of depth-3 inputs, the size an independent tester found taking 14–17 s:
-    the node reads stay within 200 per printed character (re-transposing shared subtrees
-    cost up to 590), and deriving the gradient again reads no more than the first time
+    the node reads stay within 400 per printed character (re-transposing shared subtrees
+    cost up to 2,600; the largest proportionate derivation found takes 212), and deriving the gradient again reads no more than the first time
     (a global cache keyed by nodes compared each new tree with its equal cached copy)."""
     text, _ = p
     assume(wrt in symbols_of(matdiff.parse(text, shapes=DECLARATIONS)))
     printed = []
     reads = node_reads(lambda: printed.append(_hessian(text, wrt).pretty()))
-    assert reads <= 200 * len(printed[0]) + 5_000, (reads, len(printed[0]))
+    assert reads <= 400 * len(printed[0]) + 5_000, (reads, len(printed[0]))
     first = node_reads(lambda: derive(text, wrt).pretty())
     again = node_reads(lambda: derive(text, wrt).pretty())
     assert again <= 1.1 * first + 100, (first, again)
