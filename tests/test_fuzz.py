@@ -309,8 +309,9 @@ def test_mixed_hessians_read_back(p, pair):
 def test_work_is_proportionate_to_the_result_and_no_dearer_the_second_time(p, wrt):
     """Hessians of depth-3 inputs, the size an independent tester found taking 14–17 s:
     the node reads stay within 400 per printed character (re-transposing shared subtrees
-    cost up to 2,600; the largest proportionate derivation found takes 212), and deriving the gradient again reads no more than the first time
-    (a global cache keyed by nodes compared each new tree with its equal cached copy)."""
+    cost up to 2,600; the largest proportionate derivation found takes 212), and deriving
+    the gradient again reads no more than the first time (a global cache keyed by nodes
+    compared each new tree with its equal cached copy)."""
     text, _ = p
     assume(wrt in symbols_of(matdiff.parse(text, shapes=DECLARATIONS)))
     printed = []
