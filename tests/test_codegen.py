@@ -300,7 +300,7 @@ def test_the_value_reuses_the_gradient_by_eulers_theorem():
 def test_vectors_stay_one_dimensional_and_log_softmax_is_shared():
     code, (v, g), values = code_for("−yᵀlog(softmax(Wx))", "W", {"m": 20, "n": 30})
     body = code[code.index("def compute"):code.index("def check_gradient")]
-    assert "reshape" not in body and "np.outer(" in body and "y.sum()" in body
+    assert "reshape" not in body and "[:, None] * x" in body and "y.sum()" in body
     assert body.count("_logsumexp(") == 1 and "_softmax(" not in body
     W, x, y = values["W"], values["x"], values["y"]
     z = W @ x
@@ -334,6 +334,15 @@ def test_the_fast_call_path_accepts_every_form_of_value_alike(backend):
         fn(W=W, x=x, λ=0.5)
     with pytest.raises(matdiff.EvaluationError, match="x should be"):
         fn(W=W, x=np.ones(5), y=y, λ=0.5)
+
+
+def test_names_that_are_not_identifiers_take_the_checked_call_path():
+    from matdiff import codegen
+    module = codegen.load(codegen.dispatcher_source(("a b", "c"), (False, True), "numpy"))
+    seen = []
+    call = module.make({}, lambda rest, *given: seen.append((rest, given)) or "checked", None)
+    assert call(**{"a b": 1.0, "c": 2.0}) == "checked"
+    assert seen == [({"a b": 1.0, "c": 2.0}, (None, None))]
 
 
 # ----- errors --------------------------------------------------------------------------

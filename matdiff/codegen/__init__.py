@@ -228,16 +228,16 @@ _MISSING = _Missing()
 
 
 def dispatcher_source(names: tuple, scalar: tuple, backend_name: str) -> str:
-    """The call path of a compiled function, with the symbols as keyword parameters (names
-    that are not plain identifiers go through ``**rest`` and the slow path)."""
+    """The call path of a compiled function, with the symbols as keyword parameters (its
+    own names start with _, as no symbol's does; names that are not plain identifiers make
+    a ``**values`` path that always checks)."""
     import unicodedata
-    plain = [n for n in names if n.isidentifier() and not keyword.iskeyword(n) and
-             not n.startswith("_") and unicodedata.normalize("NFKC", n) == n and
-             n not in ("rest", "table", "slow")]
-    if len(plain) != len(names):
-        return ("def make(table, slow, _missing):\n"
-                "    def call(**rest):\n"
-                "        return slow(rest" + ", _missing" * len(names) + ")\n"
+    plain = all(n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("_") and
+                unicodedata.normalize("NFKC", n) == n for n in names)
+    if not plain:
+        return ("def make(_table, _slow, _missing):\n"
+                "    def call(**_rest):\n"
+                "        return _slow(_rest" + ", _missing" * len(names) + ")\n"
                 "    return call\n")
     params = ", ".join(f"{n}=_missing" for n in names)
     arrays = [n for n, s in zip(names, scalar) if not s]
@@ -245,26 +245,27 @@ def dispatcher_source(names: tuple, scalar: tuple, backend_name: str) -> str:
     checks = []
     for n, s in zip(names, scalar):
         if s:
-            checks.append(f"type({n}) in _scalars")
+            checks.append(f"_type({n}) in _scalars")
         elif backend_name == "numpy":
-            checks.append(f"type({n}) is _ndarray and {n}.dtype is _float64")
-    checks.append("not rest")
+            checks.append(f"_type({n}) is _ndarray and {n}.dtype is _float64")
+    checks.append("not _rest")
     args = ", ".join(names)
     return f'''"""The call path of a function compiled by matdiff (generated; do not edit)."""
 import numpy as _np
 
 _ndarray, _float64, _scalars = _np.ndarray, _np.dtype(_np.float64), (float, _np.float64)
+_type, _KeyError, _AttributeError, _TypeError = type, KeyError, AttributeError, TypeError
 
 
-def make(table, slow, _missing):
-    def call({params}, **rest):
+def make(_table, _slow, _missing):
+    def call({params}, **_rest):
         try:
-            fn = table[{key}]
-        except (AttributeError, KeyError, TypeError):
-            return slow(rest, {args})
+            _fn = _table[{key}]
+        except (_AttributeError, _KeyError, _TypeError):
+            return _slow(_rest, {args})
         if {" and ".join(checks)}:
-            return fn({args})
-        return slow(rest, {args})
+            return _fn({args})
+        return _slow(_rest, {args})
     return call
 '''
 

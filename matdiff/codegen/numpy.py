@@ -145,7 +145,7 @@ RULES = {
 }
 
 
-# ----- layout rules: vectors stay 1-D (x @ y, A @ x, np.outer), see emit.kind_of ---------
+# ----- layout rules: vectors stay 1-D (x @ y, A @ x, u[:, None] * v), see emit.kind_of ----
 
 def _common(n, args):
     """The layout the non-scalar arguments share, else the node's own."""
@@ -183,8 +183,8 @@ def _l_matmul(n, a, e):
     (left, lk), (r, rk) = a
     if "s" in (lk, rk):                     # a 1×1 held as a scalar
         return f"{atom(left)} * {atom(r)}", (rk if lk == "s" else lk)
-    if lk == "c" and rk == "r":
-        return f"{e.np}.outer({left}, {r})", "m"
+    if lk == "c" and rk == "r":      # an outer product by broadcasting (np.outer is slower)
+        return f"{atom(left)}[:, None] * {atom(r)}", "m"
     if (lk, rk) in (("r", "c"), ("m", "c"), ("r", "m"), ("m", "m")):
         kind = {"rc": "s", "mc": "c", "rm": "r", "mm": "m"}[lk + rk]
         return f"{atom(left)} @ {atom(r)}", kind
