@@ -51,11 +51,18 @@ from .plan import (
 from .emit import Backend, as_2d, as_kind, atom, kind_of, number
 
 
+def _negated(term: str) -> bool:
+    return term.startswith("-") and atom(term[1:]) == term[1:]
+
+
 def _add(n, a, e):
+    """t1 + t2 - t3 ...; a positive term goes first, so that −y + s is s - y (one pass
+    fewer than negating y)."""
+    first = next((i for i, t in enumerate(a) if not _negated(t)), 0)
+    a = [a[first]] + a[:first] + a[first + 1:]
     out = a[0]
     for term in a[1:]:
-        negated = term.startswith("-") and atom(term[1:]) == term[1:]
-        out += f" - {term[1:]}" if negated else f" + {term}"
+        out += f" - {term[1:]}" if _negated(term) else f" + {term}"
     return out
 
 

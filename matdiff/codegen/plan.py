@@ -280,6 +280,9 @@ class Planner:
         self.log_softmax = {n.arg.arg for o in outputs for n in walk(o)
                             if isinstance(n, Func) and n.name == "log" and
                             isinstance(n.arg, Softmax)}
+        # σ(u) where softplus(u) = log(1 + eᵘ) is computed anyway: σ(u) = exp(u − softplus(u))
+        self.softplus = {u for o in outputs for n in walk(o)
+                         if isinstance(n, Func) and (u := _softplus_arg(n)) is not None}
 
     def dims(self, e: Expr):
         return dims(e.shape, self.sizes)
@@ -298,8 +301,13 @@ class Planner:
             return SquaredNorm(self.lower(e.base.arg), shape_=())
         if isinstance(e, Trace) and isinstance(e.arg, Mul):
             return self.trace_of_product(e.arg)
-        if isinstance(e, Func) and e.name == "log" and _one_plus_exp(e.arg) is not None:
-            return Func("softplus", self.lower(_one_plus_exp(e.arg)))
+        if _softplus_arg(e) is not None:
+            return _shaped(Func("softplus", self.lower(_softplus_arg(e))), e.shape)
+        if isinstance(e, Func) and e.name == "sigmoid" and e.arg in self.softplus:
+            u = self.lower(e.arg)
+            minus = _shaped(Mul((Const(Fraction(-1)), self.lower(Func("softplus", e.arg)))),
+                            e.shape)
+            return _shaped(Func("exp", _shaped(Add((u, minus)), e.shape)), e.shape)
         if isinstance(e, Func) and e.name == "log" and isinstance(e.arg, Softmax):
             return self.log_softmax_of(e.arg.arg)           # log softmax(u) = u − lse(u)
         if isinstance(e, Softmax) and e.arg in self.log_softmax:
@@ -532,6 +540,15 @@ def _one_minus_unit(e: Add) -> bool:
             if isinstance(u, Softmax) or (isinstance(u, Func) and u.name in ("sigmoid", "step")):
                 return True
     return False
+
+
+def _softplus_arg(e: Expr):
+    """u when e is log(1 + exp(u)) or softplus(u), else None."""
+    if isinstance(e, Func) and e.name == "softplus":
+        return e.arg
+    if isinstance(e, Func) and e.name == "log":
+        return _one_plus_exp(e.arg)
+    return None
 
 
 def _one_plus_exp(e: Expr):
