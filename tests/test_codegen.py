@@ -345,6 +345,25 @@ def test_names_that_are_not_identifiers_take_the_checked_call_path():
     assert seen == [({"a b": 1.0, "c": 2.0}, (None, None))]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_commutation_matrix_is_an_index_and_a_sum_of_diagonals_a_scaling(backend):
+    """(X⁻¹ ⊗ X⁻ᵀ)K permutes columns instead of multiplying by the mn×mn K; diag(a) +
+    diag(b) − diag(c) inside a product scales rows, with no diagonal matrix formed."""
+    for text, wrt, absent, present in (
+            ("log det X", "X", "_commutation(", "_commutation_index("),
+            ("aᵀX⁻¹b", "X", "_commutation(", "_commutation_index("),
+            ("½‖σ(Wx) − y‖²", "W", "diag(", "[:, None] * ")):
+        h = matdiff.hessian(text, wrt)
+        values = values_for(h.f, seed=15)
+        fn = matdiff.compile(text, wrt, hessian=True, backend=backend)
+        _, gradient, hessian = fn(**values)
+        assert close(hessian, h.evaluate(values))
+        assert close(gradient, matdiff.diff(text, wrt).evaluate(values))
+        code = fn.source({"m": 3, "n": 4})
+        body = code[code.index("def compute"):code.index("def check_gradient")]
+        assert absent not in body and present in body
+
+
 # ----- errors --------------------------------------------------------------------------
 
 def test_wrong_shapes_and_names_are_typed_errors():

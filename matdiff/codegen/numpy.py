@@ -39,6 +39,8 @@ from ..core.nodes import (
 from .plan import (
     Entry,
     Inner,
+    PermuteCols,
+    PermuteRows,
     MatMul,
     ScaleCols,
     ScaleRows,
@@ -147,6 +149,8 @@ RULES = {
     Entry: lambda n, a, e: f"{atom(a[0])}[0, 0]",
     TraceOfProduct: lambda n, a, e: f"{e.np}.sum({atom(a[0])} * {atom(a[1])}.T)",
     Inner: lambda n, a, e: f"{e.np}.vdot({a[0]}, {a[1]})",
+    PermuteRows: lambda n, a, e: f"{atom(a[1])}[{_index(n.k, e)}]",
+    PermuteCols: lambda n, a, e: f"{atom(a[0])}[:, {_index(n.k, e, True)}]",
     SquaredNorm: lambda n, a, e: (f"{atom(a[0])} * {atom(a[0])}" if n.arg.shape == ()
                                        else f"{e.np}.vdot({a[0]}, {a[0]})"),
 }
@@ -268,6 +272,36 @@ def _l_inner(n, a, e):
     return f"{e.np}.vdot({left}, {r})", "s"
 
 
+def _index(k, e, columns=False):
+    """The permutation of K₍ₘ,ₙ₎ as an index: K M = M[p] and M K = M[:, q], q that of K₍ₙ,ₘ₎
+    (K₍ₘ,ₙ₎⁻¹ = K₍ₙ,ₘ₎), so no mn×mn matrix is formed or multiplied."""
+    m, n = (k.n, k.m) if columns else (k.m, k.n)
+    return f"{e.helper('_commutation_index')}({e.dim(m)}, {e.dim(n)})"
+
+
+def _l_permute_rows(n, a, e):
+    _, (m, mk) = a
+    if mk in "cm":
+        return f"{atom(m)}[{_index(n.k, e)}]", mk
+    return f"{atom(as_2d(m, mk))}[{_index(n.k, e)}]", "m"
+
+
+def _l_permute_cols(n, a, e):
+    (m, mk), _ = a
+    if mk == "r":
+        return f"{atom(m)}[{_index(n.k, e, True)}]", "r"
+    return f"{atom(as_2d(m, mk))}[:, {_index(n.k, e, True)}]", "m"
+
+
+def _l_kron(n, a, e):
+    (x, xk), (y, yk) = a
+    if xk == yk and xk in "cr":             # two columns (or rows): a 1-D kron
+        return f"{e.np}.kron({x}, {y})", xk
+    if "s" in (xk, yk):
+        return RULES[Kron](n, [as_2d(x, xk), as_2d(y, yk)], e), "m"
+    return f"{e.np}.kron({as_2d(x, xk)}, {as_2d(y, yk)})", "m"
+
+
 def _l_sum(n, a, e):
     (t, k), = a
     return (f"{e.np}.sum({t})" if k == "s" else f"{atom(t)}.sum()"), "s"
@@ -345,6 +379,10 @@ HELPERS = {
     """K with K vec(X) = vec(Xᵀ) for an m×n X (column-major vec)."""
     return np.eye(m * n)[np.arange(m * n).reshape(n, m).T.reshape(-1)]
 ''',
+    "_commutation_index": '''def _commutation_index(m, n):
+    """p with K v = v[p] for K = K₍ₘ,ₙ₎ (K vec(X) = vec(Xᵀ), X m×n, column-major vec)."""
+    return np.arange(m * n).reshape(n, m).T.reshape(-1)
+''',
     "_weighted_gram": '''def _weighted_gram(b, w):
     """bᵀ diag(w) b for a 1-D w: a syrk through √w ⊙ b when w ≥ 0, else one product."""
     if np.all(w >= 0):
@@ -385,6 +423,9 @@ LAYOUT_RULES = {
     TraceOfProduct: _l_trace_of_product,
     SquaredNorm: _l_squared_norm,
     Inner: _l_inner,
+    Kron: _l_kron,
+    PermuteRows: _l_permute_rows,
+    PermuteCols: _l_permute_cols,
 }
 
 BACKEND = Backend(name="numpy", rules=RULES, layout_rules=LAYOUT_RULES, imports="import numpy as np", helpers=HELPERS,

@@ -19,9 +19,8 @@ from fractions import Fraction
 from functools import cached_property
 
 from ..core.nodes import (
-    LogSumExp,
-    Sum,
     Add,
+    Commutation,
     Const,
     DiagMat,
     DiagVec,
@@ -33,12 +32,14 @@ from ..core.nodes import (
     Identity,
     Inverse,
     Kron,
+    LogSumExp,
     Mul,
     Norm,
     Ones,
     Power,
     Softmax,
     SoftmaxRows,
+    Sum,
     Symbol,
     Trace,
     Transpose,
@@ -144,6 +145,24 @@ class SquaredNorm(Op):
 
 
 @_node
+class PermuteRows(Op):
+    """K M for a commutation matrix K = k: M's rows permuted (no K formed)."""
+    k: Expr
+    m: Expr
+    shape_: tuple = ()
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class PermuteCols(Op):
+    """M K for a commutation matrix K = k: M's columns permuted (no K formed)."""
+    m: Expr
+    k: Expr
+    shape_: tuple = ()
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
 class Inner(Op):
     """⟨X, G⟩ = sum(X ⊙ G) as one dot product (x @ g for vectors)."""
     left: Expr
@@ -153,7 +172,7 @@ class Inner(Op):
 
 
 OPS = (MatMul, ScaleRows, ScaleCols, Solve, SolveRight, WeightedGram, Entry,
-       TraceOfProduct, SquaredNorm, Inner)
+       TraceOfProduct, SquaredNorm, Inner, PermuteRows, PermuteCols)
 
 
 # ----- sizes and costs -----------------------------------------------------------------
@@ -183,7 +202,7 @@ class Operand:
 
 def product_cost(a: Operand, b: Operand) -> float:
     m, k, n = a.rows, a.cols, b.cols
-    if a.kind == "diag" or b.kind == "diag":
+    if a.kind in ("diag", "perm") or b.kind in ("diag", "perm"):
         return MEMORY * m * n
     if a.kind == "inv":
         return 2 * k ** 3 / 3 + 2 * k * k * n + MEMORY * k * k
@@ -205,7 +224,7 @@ def chain_order(ops: list[Operand]):
             for s in range(i, j):
                 cl, tl, ol = best[i, s]
                 cr, tr, orr = best[s + 1, j]
-                if ol.kind == "inv" and orr.kind == "inv":
+                if ol.kind == orr.kind and ol.kind in ("inv", "perm"):
                     continue
                 cost = cl + cr + product_cost(ol, orr)
                 if choice is None or cost < choice[0]:
@@ -387,15 +406,17 @@ class Planner:
         ops = []
         for j, f in enumerate(chain):
             rows, cols = self.dims(f)
-            if isinstance(f, DiagMat) and len(chain) > 1:
-                ops.append(Operand(self.lower(f.arg), "diag", rows, cols))
+            if diagonal(f) is not None and len(chain) > 1:
+                ops.append(Operand(self.lower(diagonal(f)), "diag", rows, cols))
+            elif isinstance(f, Commutation) and len(chain) > 1:
+                ops.append(Operand(f, "perm", rows, cols))
             elif len(chain) > 1 and _inverse_in(f) in self.solvable:
                 inner = f.arg if isinstance(f, Inverse) else Transpose(f.arg.arg)
                 ops.append(Operand(self.lower(inner), "inv", rows, cols))
             else:
                 ops.append(Operand(self.lower(f), "dense", rows, cols))
-        for j in range(1, len(ops)):   # two inverses side by side: keep the left one
-            if ops[j - 1].kind == ops[j].kind == "inv":
+        for j in range(1, len(ops)):   # two inverses (or K) side by side: form the left one
+            if ops[j - 1].kind == ops[j].kind and ops[j].kind in ("inv", "perm"):
                 ops[j - 1] = Operand(self.lower(chain[j - 1]), "dense", ops[j - 1].rows,
                                      ops[j - 1].cols)
         _, tree = chain_order(ops)
@@ -423,6 +444,10 @@ class Planner:
             return ScaleRows(left, right, shape_=shape)
         if rop[2] == "diag":
             return ScaleCols(left, right, shape_=shape)
+        if lop[2] == "perm":
+            return PermuteRows(left, right, shape_=shape)
+        if rop[2] == "perm":
+            return PermuteCols(left, right, shape_=shape)
         if lop[2] == "inv":
             return Solve(left, right, shape_=shape)
         if rop[2] == "inv":
@@ -540,6 +565,22 @@ def _one_minus_unit(e: Add) -> bool:
             if isinstance(u, Softmax) or (isinstance(u, Func) and u.name in ("sigmoid", "step")):
                 return True
     return False
+
+
+def diagonal(e: Expr):
+    """v when e is diag(v), c·diag(v) or a sum of such (diag(a) + diag(b) − diag(c) =
+    diag(a + b − c)), so that no diagonal matrix is formed; else None."""
+    if isinstance(e, DiagMat):
+        return e.arg
+    if isinstance(e, Mul) and isinstance(e.factors[-1], DiagMat) and \
+            all(f.shape == () for f in e.factors[:-1]):
+        v = e.factors[-1].arg
+        return _shaped(Mul(e.factors[:-1] + (v,)), v.shape)
+    if isinstance(e, Add) and all(t.shape != () for t in e.terms):
+        parts = [diagonal(t) for t in e.terms]
+        if None not in parts:
+            return _shaped(Add(tuple(parts)), parts[0].shape)
+    return None
 
 
 def _softplus_arg(e: Expr):
