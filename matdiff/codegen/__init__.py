@@ -155,7 +155,6 @@ class Compiled:
         self._modules: dict = {}       # shapes of the values as given → (f_and_g, compute)
         backend(backend_name)
         self._scalar = tuple(spec.symbols[n].shape == () for n in self.names)
-        self._held = {}
         call = load(dispatcher_source(self.names, self._scalar, backend_name)).make(
             self._functions, self._slow, _MISSING)
         # the instance's own class calls the generated function directly (no extra frame)
