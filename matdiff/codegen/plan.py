@@ -47,6 +47,7 @@ from ..core.nodes import (
     Zero,
     _node,
     _SPAN,
+    dim_product,
     walk,
 )
 
@@ -320,6 +321,8 @@ class Planner:
             return SquaredNorm(self.lower(e.base.arg), shape_=())
         if isinstance(e, Trace) and isinstance(e.arg, Mul):
             return self.trace_of_product(e.arg)
+        if isinstance(e, Add) and diagonal(e) is not None:     # one diag of the sum
+            return _shaped(DiagMat(self.lower(diagonal(e))), e.shape)
         if _softplus_arg(e) is not None:
             return _shaped(Func("softplus", self.lower(_softplus_arg(e))), e.shape)
         if isinstance(e, Func) and e.name == "sigmoid" and e.arg in self.softplus:
@@ -356,6 +359,7 @@ class Planner:
         scalars = [f for f in factors if f.shape == ()]
         chain = [f for f in factors if f.shape != ()]
         chain = [f for f in chain if not isinstance(f, Identity)] or chain[:1]
+        chain = mixed_products(chain)
         lowered = [self.lower(s) for s in scalars]
         total = _sum_by_ones(chain) if shape == () else None
         if total is not None:                     # 𝟏ᵀv = vᵀ𝟏 = sum(v)
@@ -565,6 +569,47 @@ def _one_minus_unit(e: Add) -> bool:
             if isinstance(u, Softmax) or (isinstance(u, Func) and u.name in ("sigmoid", "step")):
                 return True
     return False
+
+
+def mixed_products(chain: list[Expr]) -> list[Expr]:
+    """(A ⊗ B)(C ⊗ D) = AC ⊗ BD, and with a column l (a row r): (l ⊗ I)M = l ⊗ M and
+    M(r ⊗ I) = r ⊗ M (M = 1 ⊗ M), so that Kronecker products are multiplied factor by
+    factor instead of as their large matrices: (x ⊗ I)D(xᵀ ⊗ I) becomes xxᵀ ⊗ D."""
+    chain = list(chain)
+    changed = True
+    while changed and len(chain) > 1:
+        changed = False
+        for i in range(len(chain) - 1):
+            a, b = chain[i], chain[i + 1]
+            new = None
+            if isinstance(a, Kron) and isinstance(b, Kron):
+                if a.left.shape != () and b.left.shape != () and a.right.shape != () and \
+                        b.right.shape != () and a.left.shape[1] == b.left.shape[0] and \
+                        a.right.shape[1] == b.right.shape[0]:
+                    new = _kron(_product([a.left, b.left]), _product([a.right, b.right]))
+            elif isinstance(a, Kron) and isinstance(a.right, Identity) and \
+                    a.left.shape != () and a.left.shape[1] == 1 and b.shape[0] == a.right.n:
+                new = _kron(a.left, b)
+            elif isinstance(b, Kron) and isinstance(b.right, Identity) and \
+                    b.left.shape != () and b.left.shape[0] == 1 and a.shape[1] == b.right.n:
+                new = _kron(b.left, a)
+            if new is not None:
+                chain[i:i + 2] = [new]
+                changed = True
+                break
+    return chain
+
+
+def _product(factors: list[Expr]) -> Expr:
+    factors = [f for f in factors if not isinstance(f, Identity)] or factors[:1]
+    if len(factors) == 1:
+        return factors[0]
+    return _shaped(Mul(tuple(factors)), (factors[0].shape[0], factors[-1].shape[1]))
+
+
+def _kron(a: Expr, b: Expr) -> Expr:
+    return _shaped(Kron(a, b), (dim_product(a.shape[0], b.shape[0]),
+                                dim_product(a.shape[1], b.shape[1])))
 
 
 def diagonal(e: Expr):
