@@ -360,6 +360,8 @@ def test_the_fast_call_path_accepts_every_form_of_value_alike(backend):
             dict(W=W, x=x, y=y, λ=0.5)))
     with pytest.raises(matdiff.EvaluationError, match="no value given for y"):
         fn(W=W, x=x, λ=0.5)
+    with pytest.raises(TypeError):        # values by name only: no order to guess
+        fn(W, x, y, 0.5)
     with pytest.raises(matdiff.EvaluationError, match="x should be"):
         fn(W=W, x=np.ones(5), y=y, λ=0.5)
 

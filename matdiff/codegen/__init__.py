@@ -257,7 +257,7 @@ _type, _KeyError, _AttributeError, _TypeError = type, KeyError, AttributeError, 
 
 
 def make(_table, _slow, _missing):
-    def call({params}, **_rest):
+    def call(*, {params}, **_rest):
         try:
             _fn = _table[{key}]
         except (_AttributeError, _KeyError, _TypeError):
