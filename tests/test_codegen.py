@@ -70,6 +70,34 @@ def test_identity_compiles_to_the_value_of_evaluate(entry, backend):
     assert close(got, d.evaluate(values))
 
 
+def _hessian_or_none(entry):
+    try:
+        return matdiff.hessian(entry.expr, entry.wrt, shapes=entry.let)
+    except matdiff.MatdiffError:
+        return None
+
+
+GRADIENT_ENTRIES = [e for e in ENTRIES if e.kind != "hessian"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("entry", GRADIENT_ENTRIES[1::5], ids=lambda e: e.id)
+def test_hessians_of_the_gradient_identities_compile_to_the_value_of_evaluate(entry, backend):
+    """Every fifth gradient identity whose Hessian matdiff derives (by vectors and by
+    matrices): the compiled Hessian equals Hessian.evaluate."""
+    h = _hessian_or_none(entry)
+    if h is None:
+        with pytest.raises(matdiff.MatdiffError):
+            matdiff.compile(entry.expr, entry.wrt, shapes=entry.let, hessian=True,
+                            backend=backend)
+        return
+    values = values_for(h.f, seed=5)
+    fn = matdiff.compile(entry.expr, entry.wrt, shapes=entry.let, hessian=True,
+                         backend=backend)
+    _, _, hessian = fn(**values)
+    assert close(hessian, h.evaluate(values))
+
+
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e.kind != "hessian"][::3],
                          ids=lambda e: e.id)
 def test_emitted_check_gradient_agrees_with_central_differences(entry, tmp_path):
@@ -160,6 +188,45 @@ def test_jax_backend_is_jitted_and_matches_numpy():
     assert close(np_out[1], matdiff.diff("−yᵀlog(softmax(Wx))", "W").evaluate(values))
 
 
+VEC_KRON_CASES = [("aᵀvec(X)", "X"), ("‖vec(X)‖²", "X"), ("sum(X ⊗ B)", "X"),
+                  ("sum(B ⊗ X)", "X"), ("tr((X ⊗ B)C)", "X"), ("aᵀK vec(X)", "X"),
+                  ("sum(vec(Xᵀ) ⊙ vec(X))", "X")]
+
+
+@pytest.mark.parametrize("text,wrt", VEC_KRON_CASES)
+def test_gradients_through_vec_and_kron_are_right_and_compile(text, wrt, tmp_path):
+    """d vec(X) = vec(dX) read back as a gradient (⟨g, vec M⟩ = ⟨unvec g, M⟩) and through
+    ⊗ (each entry of M meets one block of G): checked by sympy and central differences,
+    then compiled by both backends against evaluate."""
+    d = matdiff.diff(text, wrt)
+    assert d.verify().ok
+    values = values_for(d.expr, seed=12)
+    for backend in BACKENDS:
+        value, gradient = matdiff.compile(text, wrt, backend=backend)(**values)
+        assert close(gradient, d.evaluate(values))
+    assert load_source(d.to_code(), tmp_path).check_gradient(**values) < 1e-6
+    if text == "‖vec(X)‖²":
+        assert str(d) == "2 X"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_jacobians_and_hessians_by_matrices_compile_on_both_backends(backend):
+    """A vector-valued f gives its Jacobian, a matrix-valued f its derivative tensor, and a
+    Hessian by a matrix the (m·n)×(m·n) matrix of evaluate — on each backend."""
+    for text, wrt in (("σ(Wx)", "W"), ("softmax(Ax)", "x"), ("XᵀAX", "X"), ("X⁻¹", "X")):
+        d = matdiff.diff(text, wrt)
+        values = values_for(d.expr, seed=13)
+        _, jacobian = matdiff.compile(text, wrt, backend=backend)(**values)
+        assert close(jacobian, d.evaluate(values))
+    for text, wrt in (("tr(XᵀAX)", "X"), ("½‖σ(Wx) − y‖²", "W"), ("log det X", "X")):
+        h = matdiff.hessian(text, wrt)
+        values = values_for(h.f, seed=14)
+        _, gradient, hessian = matdiff.compile(text, wrt, hessian=True,
+                                               backend=backend)(**values)
+        assert close(hessian, h.evaluate(values))
+        assert close(gradient, matdiff.diff(text, wrt).evaluate(values))
+
+
 # ----- the performance rules, visible in the code (each also checked by value) ---------
 
 def code_for(text, wrt, sizes, hessian=False):
@@ -188,10 +255,28 @@ def test_a_vector_product_is_distributed_and_a_matrix_product_is_not():
 def test_weighted_gram_without_a_diagonal_matrix_and_stable_softplus():
     code, (_, _, H), values = code_for("sum(log(1 + exp(Ax)))", "x", {"m": 50, "n": 40},
                                        hessian=True)
-    assert "_weighted_gram(A, " in code and "np.diag(" not in code
-    assert "np.logaddexp(0.0, " in code and "np.exp(t" not in code
+    # σ ⊙ (1 − σ) ≥ 0 by construction: the syrk form with no run-time sign check
+    assert "_gram(np.sqrt(" in code and "np.diag(" not in code and "np.all(" not in code
+    assert "np.logaddexp(0.0, " in code and "np.exp(t1)" not in code and "np.log(" not in code
     s = 1 / (1 + np.exp(-(values["A"] @ values["x"])))
     assert close(H, values["A"].T @ ((s * (1 - s))[:, None] * values["A"]))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_weighted_gram_checks_the_sign_only_when_it_is_not_known(backend):
+    """Aᵀdiag(w)A: exp(Ax) ≥ 0 is known (syrk, no check); sin(Ax) has either sign (NumPy
+    checks at run time; JAX, without branches, takes the plain product)."""
+    for text, known in (("sum(exp(Ax))", True), ("sum(sin(Ax))", False)):
+        fn = matdiff.compile(text, "x", hessian=True, backend=backend)
+        values = values_for(matdiff.parse(text), seed=11)
+        _, gradient, hessian = fn(**values)
+        assert close(hessian, matdiff.hessian(text, "x").evaluate(values))
+        assert close(gradient, matdiff.diff(text, "x").evaluate(values))
+        code = fn.source({"m": 3, "n": 4})
+        np_ = "np" if backend == "numpy" else "jnp"
+        assert (f"_gram({np_}.sqrt(" in code) == known
+        if backend == "numpy":
+            assert ("np.all(w >= 0)" in code) != known
 
 
 def test_a_once_applied_inverse_is_a_solve_and_order_follows_the_sizes():
@@ -224,6 +309,90 @@ def test_each_shared_subexpression_is_computed_once():
     W, x, y = values["W"], values["x"], values["y"]
     s = 1 / (1 + np.exp(-(W @ x)))
     assert close(g, np.outer((s - y) * s * (1 - s), x))
+
+
+def test_the_value_reuses_the_gradient_by_eulers_theorem():
+    """tr(XᵀAX) is homogeneous of degree 2 in X, so f = ½⟨X, ∇f⟩: one n³ product, not two.
+    xᵀAx keeps x @ (A @ x), which already shares A @ x with the gradient."""
+    code, (v, g), values = code_for("tr(XᵀAX)", "X", {"m": 200, "n": 200})
+    X, A = values["X"], values["A"]
+    assert code.count(" @ ") == 1 and "np.vdot(X, t1)" in code
+    assert close(v, np.trace(X.T @ A @ X)) and close(g, (A + A.T) @ X)
+    code, (v, g), values = code_for("xᵀAx", "x", {"m": 200})
+    assert "value = x @ t1" in code
+    assert close(v, values["x"] @ values["A"] @ values["x"])
+    code, (v, g), values = code_for("‖Ax − b‖²", "x", {"m": 50, "n": 40})   # not homogeneous
+    assert "vdot" not in code and close(v, np.sum((values["A"] @ values["x"] - values["b"]) ** 2))
+
+
+def test_vectors_stay_one_dimensional_and_log_softmax_is_shared():
+    code, (v, g), values = code_for("−yᵀlog(softmax(Wx))", "W", {"m": 20, "n": 30})
+    body = code[code.index("def compute"):code.index("def check_gradient")]
+    assert "reshape" not in body and "[:, None] * x" in body and "y.sum()" in body
+    assert body.count("_logsumexp(") == 1 and "_softmax(" not in body
+    W, x, y = values["W"], values["x"], values["y"]
+    z = W @ x
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    assert close(v, -(y @ np.log(p))) and close(g, np.outer(y.sum() * p - y, x))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_fast_call_path_accepts_every_form_of_value_alike(backend):
+    """After the first call the function goes straight to the module for float64 arrays in
+    its own layout; lists, columns n×1, integers, 0-d arrays and np.matrix take the
+    checked path — all give the same answer."""
+    fn = matdiff.compile("½‖σ(Wx) − y‖² + λ sum(W ⊙ W)", "W", backend=backend)
+    rng = np.random.default_rng(3)
+    W, x, y = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.uniform(size=3)
+    want = fn(W=W, x=x, y=y, λ=0.5)
+    again = fn(W=W, x=x, y=y, λ=0.5)
+    assert len(fn._functions) == 1
+    for other in (dict(W=W.tolist(), x=list(x), y=y, λ=0.5),
+                  dict(W=W, x=x[:, None], y=y[:, None], λ=np.float64(0.5)),
+                  dict(W=np.matrix(W), x=x, y=y, λ=np.array(0.5)),
+                  dict(W=W.round(0).astype(int), x=x, y=y, λ=1)):
+        got = fn(**other)
+        ref = matdiff.diff("½‖σ(Wx) − y‖² + λ sum(W ⊙ W)", "W").evaluate(
+            {k: np.asarray(v, dtype=float) for k, v in other.items()})
+        assert close(got[1], ref) and np.shape(got[1]) == (3, 4)
+    for out in (want, again):
+        assert close(out[1], matdiff.diff("½‖σ(Wx) − y‖² + λ sum(W ⊙ W)", "W").evaluate(
+            dict(W=W, x=x, y=y, λ=0.5)))
+    with pytest.raises(matdiff.EvaluationError, match="no value given for y"):
+        fn(W=W, x=x, λ=0.5)
+    with pytest.raises(TypeError):        # values by name only: no order to guess
+        fn(W, x, y, 0.5)
+    with pytest.raises(matdiff.EvaluationError, match="x should be"):
+        fn(W=W, x=np.ones(5), y=y, λ=0.5)
+
+
+def test_names_that_are_not_identifiers_take_the_checked_call_path():
+    from matdiff import codegen
+    module = codegen.load(codegen.dispatcher_source(("a b", "c"), (False, True), "numpy"))
+    seen = []
+    call = module.make({}, lambda rest, *given: seen.append((rest, given)) or "checked", None)
+    assert call(**{"a b": 1.0, "c": 2.0}) == "checked"
+    assert seen == [({"a b": 1.0, "c": 2.0}, (None, None))]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_kronecker_forms_are_multiplied_factor_by_factor(backend):
+    """(X⁻¹ ⊗ X⁻ᵀ)K permutes columns instead of multiplying by the mn×mn K;
+    (x ⊗ I)(diag(a) + diag(b) − diag(c))(xᵀ ⊗ I) is xxᵀ ⊗ diag(a + b − c) (mixed products),
+    with one diagonal matrix and no n·m×n·m product."""
+    for text, wrt, absent, present in (
+            ("log det X", "X", "_commutation(", "_commutation_index("),
+            ("aᵀX⁻¹b", "X", "_commutation(", "_commutation_index("),
+            ("½‖σ(Wx) − y‖²", "W", "eye(", "kron(x[:, None] * x, ")):
+        h = matdiff.hessian(text, wrt)
+        values = values_for(h.f, seed=15)
+        fn = matdiff.compile(text, wrt, hessian=True, backend=backend)
+        _, gradient, hessian = fn(**values)
+        assert close(hessian, h.evaluate(values))
+        assert close(gradient, matdiff.diff(text, wrt).evaluate(values))
+        code = fn.source({"m": 3, "n": 4})
+        body = code[code.index("def compute"):code.index("def check_gradient")]
+        assert absent not in body and present in body
 
 
 # ----- errors --------------------------------------------------------------------------
@@ -339,6 +508,21 @@ def test_row_wise_softmax_and_logsumexp_are_stable(backend):
     value, gradient = matdiff.compile(text, "X", shapes=SHAPES, backend=backend)(**values)
     assert np.isfinite(value) and np.all(np.isfinite(gradient))
     assert close(gradient, d.evaluate(values))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sigmoid_from_the_shared_softplus_is_stable(backend):
+    """σ(u) = exp(u − softplus(u)) when softplus(u) is computed for the value anyway: finite
+    and right for |Ax| near 800, where exp overflows."""
+    fn = matdiff.compile("sum(log(1 + exp(Ax)))", "x", hessian=True, backend=backend)
+    A = np.array([[400.0, 0.0], [0.0, -400.0], [1.0, 1.0]])
+    x = np.array([2.0, 2.0])
+    value, gradient, hessian = fn(A=A, x=x)
+    z = A @ x
+    s = np.exp(-np.logaddexp(0.0, -z))
+    assert np.isclose(value, 800.0 + np.logaddexp(0.0, 4.0), rtol=1e-12)
+    assert close(gradient, A.T @ s) and close(hessian, A.T @ ((s * (1 - s))[:, None] * A))
+    assert "np.exp(t1 - t2)" in fn.source({"m": 3, "n": 2}).replace("jnp", "np")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -334,9 +334,31 @@ def _pullback(L: Expr, G: Expr, x) -> list[Expr]:
 
 @_pullback.register
 def _(L: Kron, G, x):
-    raise NoRuleError(f"a gradient through a Kronecker product ⊗ is not supported yet (its "
-                      f"vec/Kronecker form is: differentiate the ⊗ expression itself by "
-                      f"{x.name})")
+    """⟨G, M ⊗ B⟩ = ⟨(I ⊗ 𝟏ᵀ)(G ⊙ (𝟏 ⊗ B))(I ⊗ 𝟏), M⟩: each entry of M meets one p×q block
+    of G (M m×n, B p×q); ⟨G, A ⊗ M⟩ = ⟨(𝟏ᵀ ⊗ I)(G ⊙ (A ⊗ 𝟏))(𝟏 ⊗ I), M⟩ likewise."""
+    (m, n), (p, q) = L.left.shape, L.right.shape
+    if _has_differential(L.left):
+        g = hadamard(G, kron(Ones((m, n)), L.right))
+        g = mul(kron(Identity(m), Ones((1, p))), g, kron(Identity(n), Ones((q, 1))))
+        return pullback(L.left, g, x)
+    g = hadamard(G, kron(L.left, Ones((p, q))))
+    g = mul(kron(Ones((1, m)), Identity(p)), g, kron(Ones((n, 1)), Identity(q)))
+    return pullback(L.right, g, x)
+
+
+@_pullback.register
+def _(L: Vec, G, x):
+    """⟨g, vec(M)⟩ = ⟨unvec(g), M⟩, unvec(g) = (vec(Iₙ)ᵀ ⊗ Iₘ)(Iₙ ⊗ g) for M m×n."""
+    m, n = L.arg.shape
+    scalars = list(G.factors[:-1]) if isinstance(G, Mul) else []
+    inner = G.factors[-1] if isinstance(G, Mul) else G
+    if isinstance(inner, Vec) and inner.arg.shape == L.arg.shape and \
+            all(f.shape == () for f in scalars):
+        return pullback(L.arg, mul(*scalars, inner.arg), x)     # unvec(c vec(H)) = cH
+    if n == 1:
+        return pullback(L.arg, G, x)
+    g = mul(kron(transpose(vec(Identity(n))), Identity(m)), kron(Identity(n), G))
+    return pullback(L.arg, g, x)
 
 
 @_pullback.register

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import keyword
 import os
 import sys
 import tempfile
@@ -43,7 +44,10 @@ def _derivative_output(d, name: str, label: str) -> Output:
         if d.kind == "jacobian" and d.layout == "denominator":
             user = user[::-1]
     if d.result is not None:
-        return Output(name, d.result, tuple(user), label)
+        plain = d.kind == "gradient" and not d.wrt.symmetric and \
+            getattr(d, "convention", "unconstrained") == "unconstrained"
+        return Output(name, d.result, tuple(user), label,
+                      gradient_of=d.wrt if plain else None)
     if d.kron is not None and d.layout == "numerator":
         return Output(name, d.kron, tuple(user), label, tensor=(f_shape, x_shape))
     return Output(name, d.differential, tuple(user), label, along=d.wrt)
@@ -135,36 +139,59 @@ def load(text: str):
 
 class Compiled:
     """``fn(**values)`` → (value, gradient[, hessian]); the module is generated for the
-    sizes of the first call with each signature (shapes of the values) and cached."""
+    sizes of the first call with each signature (shapes of the values) and cached.
+
+    The call path is a small generated function with the symbols as its parameters: it
+    looks the arrays' shapes up in a table of specialised functions and, when every value
+    is a float64 ndarray in the shape the module holds it (vectors 1-D) — or a float for a
+    scalar — calls the module's ``compute`` directly, so that the per-call overhead is one
+    dict lookup and a type check per argument.  Anything else (a first call, lists, other
+    dtypes, aliases of names, wrong shapes) takes ``_slow``, which checks and converts."""
 
     def __init__(self, spec: Spec, backend_name: str):
         self.spec, self.backend = spec, backend_name
         self.names = tuple(spec.symbols)
-        self._functions: dict = {}
+        self._functions: dict = {}     # fast table: shapes of the array arguments → fn
+        self._modules: dict = {}       # shapes of the values as given → (f_and_g, compute)
         backend(backend_name)
+        self._scalar = tuple(spec.symbols[n].shape == () for n in self.names)
+        call = load(dispatcher_source(self.names, self._scalar, backend_name)).make(
+            self._functions, self._slow, _MISSING)
+        # the instance's own class calls the generated function directly (no extra frame)
+        self.__class__ = type("Compiled", (Compiled,), {"__call__": staticmethod(call),
+                                                        "__module__": __name__})
 
-    def __call__(self, **values):
-        names = self.names
-        key = None
-        if len(values) == len(names):
-            try:      # the fast path: every value an array, under its canonical name
-                key = tuple([values[n].shape for n in names])
-            except (KeyError, AttributeError):
-                pass
-        if key is None:
+    def _slow(self, rest, *given):
+        values = {n: v for n, v in zip(self.names, given) if v is not _MISSING}
+        values.update(rest)
+        if rest or len(values) != len(self.names):
             values = self._canonical(values)
-            key = tuple([_shape(values[n]) for n in names])
-        fn = self._functions.get(key)
+        key = tuple([_shape(values[n]) for n in self.names])
+        fn = self._modules.get(key)
         if fn is None:
-            fn = self._functions[key] = self._specialise(values)
-        args = [values[n] for n in names]
-        if fn[1] is not None:   # float64 arrays of shapes bind() accepted: skip the checks
-            try:
-                if all([a.dtype.char == "d" for a in args]):
-                    return fn[1](*args)
-            except AttributeError:
-                pass
+            fn = self._modules[key] = self._specialise(values)
+        args = [values[n] for n in self.names]
+        fast = self._fast_key(args, fn[2])
+        if fast is not None:
+            self._functions[fast] = fn[1] if fn[1] is not None else fn[0]
         return fn[0](*args)
+
+    def _fast_key(self, args, held):
+        """The table key when these values can skip the checks next time, else None."""
+        import numpy as np
+        key = []
+        for v, scalar, shape in zip(args, self._scalar, held):
+            if scalar:
+                if type(v) not in (float, np.float64):
+                    return None
+                continue
+            if self.backend == "numpy" and (type(v) is not np.ndarray or
+                                            v.dtype is not np.dtype(np.float64)):
+                return None
+            if getattr(v, "shape", None) != shape:
+                return None
+            key.append(v.shape)
+        return tuple(key)
 
     def _canonical(self, values):
         from ..core.names import canonical_name
@@ -180,14 +207,66 @@ class Compiled:
 
     def _specialise(self, values):
         from ..check.evaluate import bind
-        _, sizes = bind(self.spec.symbols, {n: values[n] for n in self.names})
+        arrays, sizes = bind(self.spec.symbols, {n: values[n] for n in self.names})
+        held = tuple(tuple(numpy_shape(arrays[n].shape)) for n in self.names)
         module = load(source(self.spec, self.backend, sizes))
         if self.backend == "jax":
-            return module.f_and_g_jit, None
-        return module.f_and_g, module.compute
+            return module.f_and_g_jit, None, held
+        return module.f_and_g, module.compute, held
 
     def source(self, sizes: dict | None = None) -> str:
         return source(self.spec, self.backend, sizes)
+
+
+class _Missing:
+    def __repr__(self):
+        return "<no value>"
+
+
+_MISSING = _Missing()
+
+
+def dispatcher_source(names: tuple, scalar: tuple, backend_name: str) -> str:
+    """The call path of a compiled function, with the symbols as keyword parameters (its
+    own names start with _, as no symbol's does; names that are not plain identifiers make
+    a ``**values`` path that always checks)."""
+    import unicodedata
+    plain = all(n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("_") and
+                unicodedata.normalize("NFKC", n) == n for n in names)
+    if not plain:
+        return ("def make(_table, _slow, _missing):\n"
+                "    def call(**_rest):\n"
+                "        return _slow(_rest" + ", _missing" * len(names) + ")\n"
+                "    return call\n")
+    params = ", ".join(f"{n}=_missing" for n in names)
+    arrays = [n for n, s in zip(names, scalar) if not s]
+    key = "(" + "".join(f"{n}.shape, " for n in arrays) + ")"
+    checks = []
+    for n, s in zip(names, scalar):
+        if s:
+            checks.append(f"_type({n}) in _scalars")
+        elif backend_name == "numpy":
+            checks.append(f"_type({n}) is _ndarray and {n}.dtype is _float64")
+    checks.append("not _rest")
+    args = ", ".join(names)
+    return f'''"""The call path of a function compiled by matdiff (generated; do not edit)."""
+import numpy as _np
+
+_ndarray, _float64, _scalars = _np.ndarray, _np.dtype(_np.float64), (float, _np.float64)
+_type, _KeyError, _AttributeError, _TypeError = type, KeyError, AttributeError, TypeError
+
+
+def make(_table, _slow, _missing):
+    def call(*, {params}, **_rest):
+        try:
+            _fn = _table[{key}]
+        except (_AttributeError, _KeyError, _TypeError):
+            return _slow(_rest, {args})
+        if {" and ".join(checks)}:
+            return _fn({args})
+        return _slow(_rest, {args})
+    return call
+'''
 
 
 def _shape(v):

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..core.errors import MatdiffError, NoRuleError
-from ..core.nodes import Const, Expr, Symbol, walk
+from ..core.nodes import Const, Differential, Expr, Symbol, walk
 from ..core.shapes import numpy_shape
 from ..language.render import shape_text
 from .plan import lower, parents
@@ -31,6 +31,7 @@ class Output:
     label: str = ""
     tensor: tuple | None = None
     along: object = None     # a Symbol x: expr is the differential dF (linear in dx)
+    gradient_of: object = None   # a Symbol X: expr is ∇f by X (⟨X, ∇f⟩ is the rate of f)
 
 
 @dataclass
@@ -55,6 +56,9 @@ class Backend:
     np: str                         # the array namespace's name in the module
     wrap: str = ""                  # module tail (e.g. a jitted alias)
     elementwise: dict = field(default_factory=dict)   # Func name → spelling
+    # rules that know how each argument is laid out (see Emitter.body): node type →
+    # rule(node, [(code, kind), ...], emitter) → (code, kind); the rest use ``rules``
+    layout_rules: dict = field(default_factory=dict)
 
 
 _NUMBER = re.compile(r"\d+(\.\d*)?(e[-+]?\d+)?|\d*\.\d+(e[-+]?\d+)?")
@@ -90,6 +94,46 @@ def _closes_at_end(code: str, start: int) -> bool:
                     return True
                 return bool(re.fullmatch(r"(\.[A-Za-z_]\w*)+", rest))
     return False
+
+
+def kind_of(shape) -> str:
+    """How a value of this matrix shape is held in generated code: 's' a scalar, 'c' a
+    column vector as a 1-D array, 'r' a row vector as a 1-D array, 'm' a 2-D array.
+    Vectors are 1-D so that products against them are BLAS gemv/dot calls on the caller's
+    arrays, without reshapes (as a careful human writes ``A @ x`` and ``x @ y``)."""
+    if shape == ():
+        return "s"
+    rows, cols = shape
+    if cols == 1 and rows != 1:
+        return "c"
+    if rows == 1 and cols != 1:
+        return "r"
+    return "m"
+
+
+def user_kind(shape) -> str:
+    """The layout of an input of this shape as the caller passes it (numpy_shape)."""
+    user = numpy_shape(shape)
+    return "s" if user == () else "c" if len(user) == 1 else "m"
+
+
+def as_2d(code: str, kind: str) -> str:
+    if kind == "c":
+        return f"{atom(code)}[:, None]"
+    if kind == "r":
+        return f"{atom(code)}[None, :]"
+    return code
+
+
+def as_kind(code: str, kind: str, want: str) -> str:
+    """The same logical value held as ``want`` (a scalar broadcasts as it is)."""
+    if kind == want or kind == "s" or want == "s":
+        return code
+    if want == "m":
+        return as_2d(code, kind)
+    if kind in "cr":
+        return code
+    return f"{atom(code)}.reshape(-1)"
 
 
 def number(value) -> str:
@@ -152,7 +196,7 @@ class Emitter:
     def checks(self) -> list[str]:
         """Conversion and shape checks; ``self.prologue`` gets the part a caller that has
         already checked the shapes still needs (vector reshapes, dimension names)."""
-        lines, self.prologue = [], []
+        lines, self.prologue, pending = [], [], []
         for name, sym in self.spec.symbols.items():
             v = self.var(name)
             lines.append(f"{v} = {self.backend.array.format(x=v)}")
@@ -163,30 +207,41 @@ class Emitter:
                 lines.append(f"    raise ShapeError(f\"{name} should be a scalar, got shape "
                              f"{{{v}.shape}}\")")
                 lines.append(f"{v} = {v}.reshape(())")
-                self.prologue.append(lines[-1])
                 continue
-            vector = shape[1] == 1 or shape[0] == 1
-            if vector:
-                axis = "(-1, 1)" if shape[1] == 1 else "(1, -1)"
-                self.prologue.append(f"{v} = {v}.reshape{axis}")
+            column = user_kind(shape) == "c"      # held 1-D, as the caller passes it
+            if column:
+                lines.append(f"if {v}.ndim == 2 and {v}.shape[1] == 1:")
+                lines.append(f"    {v} = {v}.reshape(-1)")
+            elif shape[0] == 1:
                 lines.append(f"if {v}.ndim == 1:")
-                lines.append(f"    {v} = {v}.reshape{axis}")
-            lines.append(f"if {v}.ndim != 2:")
+                lines.append(f"    {v} = {v}.reshape(1, -1)")
+            lines.append(f"if {v}.ndim != {1 if column else 2}:")
             lines.append(f"    raise ShapeError(f\"{name} should be {want}, got shape "
                          f"{{{v}.shape}}\")")
             fresh = []
-            for axis, d in enumerate(shape):
+            for axis, d in enumerate(shape[:1] if column else shape):
                 if isinstance(d, str) and "·" not in d and d not in self.dim_vars:
                     self.dim_vars[d] = _identifier(d, self.taken)
                     lines.append(f"{self.dim_vars[d]} = {v}.shape[{axis}]")
                     self.prologue.append(lines[-1])
                     fresh.append(d)
-            if len(fresh) == 2:
-                continue        # every dimension was just read from this value
-            lines.append(f"if {v}.shape != {self.shape(shape)}:")
-            lines.append(f"    raise ShapeError(f\"{name} should be {want}, got shape "
-                         f"{{{v}.shape}}\" + _bound({self._bound_text()}))")
+            if len(fresh) != (1 if column else 2):   # else every dimension was just read
+                if self._known(shape):
+                    lines += self._shape_check(name, v, shape, want)
+                else:      # a dimension such as m·n that a later input fixes
+                    pending.append((name, v, shape, want))
+        for name, v, shape, want in pending:
+            lines += self._shape_check(name, v, shape, want)
         return lines
+
+    def _known(self, shape) -> bool:
+        return all(isinstance(d, int) or all(p.isdigit() or p in self.dim_vars
+                                             for p in str(d).split("·")) for d in shape)
+
+    def _shape_check(self, name, v, shape, want) -> list[str]:
+        return [f"if {v}.shape != {self.user_shape(numpy_shape(shape))}:",
+                f"    raise ShapeError(f\"{name} should be {want}, got shape "
+                f"{{{v}.shape}}\" + _bound({self._bound_text()}))"]
 
     def _bound_text(self) -> str:
         items = ", ".join(f"{d!r}: {v}" for d, v in self.dim_vars.items())
@@ -207,36 +262,49 @@ class Emitter:
             for node in walk(out):
                 if node in code:
                     continue
-                rule = self.backend.rules.get(type(node))
-                if rule is None:
-                    raise NoRuleError(f"the {self.backend.name} backend has no rule for "
-                                      f"{type(node).__name__} nodes")
-                text = rule(node, [code[k] for k in node.children()], self)
+                text, kind = self.spell(node, [code[k] for k in node.children()])
                 if uses.get(node, 0) > 1 and not isinstance(node, (Symbol, Const)) and \
                         not _NAME.fullmatch(text) and not _NUMBER.fullmatch(text):
                     self.temps += 1
                     name = _identifier(f"t{self.temps}", self.taken)
                     lines.append(f"{name} = {text}")
                     text = name
-                code[node] = text
+                code[node] = (text, kind)
         self.code = code
         return lines
 
+    def spell(self, node: Expr, args: list) -> tuple[str, str]:
+        """(code, kind) of a node from its children's (code, kind): a layout rule when the
+        backend has one, else the plain rule on 2-D arguments (its result is 2-D)."""
+        if isinstance(node, Symbol):
+            return self.var(node.name), user_kind(node.shape)
+        if isinstance(node, Differential):
+            return self.direction(node.of.name), user_kind(node.of.shape)
+        rule = self.backend.layout_rules.get(type(node))
+        if rule is not None:
+            return rule(node, args, self)
+        rule = self.backend.rules.get(type(node))
+        if rule is None:
+            raise NoRuleError(f"the {self.backend.name} backend has no rule for "
+                              f"{type(node).__name__} nodes")
+        text = rule(node, [as_2d(t, k) for t, k in args], self)
+        return text, ("s" if node.shape == () else "m")
+
     def result(self, out: Output, node: Expr) -> str:
-        text = self.code[node]
+        text, kind = self.code[node]
         if out.tensor is not None:
             (mf, qf), (mx, qx) = (s if s != () else (1, 1) for s in out.tensor)
             return (f"{atom(text)}.reshape({self.dim(qf)}, {self.dim(mf)}, {self.dim(qx)}, "
                     f"{self.dim(mx)}).transpose(1, 0, 3, 2).reshape"
                     f"{self.user_shape(out.user_shape)}")
-        inner = numpy_shape(node.shape) if node.shape != () else ()
-        if tuple(inner) != tuple(out.user_shape) or len(node.shape) != len(out.user_shape):
-            if out.user_shape == ():
-                return text
-            if len(out.user_shape) == 1:
-                return f"{atom(text)}.reshape(-1)"
-            return f"{atom(text)}.reshape{self.user_shape(out.user_shape)}"
-        return text
+        if out.user_shape == ():
+            return f"{atom(text)}[0, 0]" if kind == "m" else \
+                f"{atom(text)}[0]" if kind in "cr" else text
+        if len(out.user_shape) == 1:
+            return text if kind in "cr" else f"{atom(text)}.reshape(-1)"
+        if kind == "m" and numpy_shape(node.shape) == tuple(out.user_shape):
+            return text
+        return f"{atom(text)}.reshape{self.user_shape(out.user_shape)}"
 
 
 def _identifier(name: str, taken: set) -> str:
@@ -259,7 +327,9 @@ RESERVED = {"np", "jnp", "jax", "compute", "ShapeError", "check_gradient", "f_an
 def module_source(spec: Spec, backend: Backend, sizes: dict | None = None,
                   header: list[str] = ()) -> str:
     """The source of a module defining ``f_and_g`` and ``check_gradient``."""
-    lowered = lower([o.expr for o in spec.outputs], sizes)
+    gradients = {i: o.gradient_of for i, o in enumerate(spec.outputs)
+                 if o.gradient_of is not None and o.along is None and o.tensor is None}
+    lowered = lower([o.expr for o in spec.outputs], sizes, gradients)
     em = Emitter(backend, spec)
     checks = em.checks()
     body = em.body([n for o, n in zip(spec.outputs, lowered) if o.along is None])
@@ -276,11 +346,15 @@ def module_source(spec: Spec, backend: Backend, sizes: dict | None = None,
         lines = em.body([node], dict(outer))
         body.append(f"def {inner}({d}):")
         body += ["    " + line for line in lines]
-        body.append(f"    return {em.code[node]}")
+        text, kind = em.code[node]
+        f_kind = user_kind(out.expr.shape)
+        body.append(f"    return {as_kind(text, kind, f_kind)}")
         em.code = outer
-        f_shape = em.shape(out.expr.shape)
+        f_shape = em.user_shape(numpy_shape(out.expr.shape)) if f_kind != "s" else "()"
+        x_shape = em.user_shape(numpy_shape(out.along.shape)) \
+            if user_kind(out.along.shape) != "s" else "()"
         body.append(f"{var} = {em.helper('_from_differential')}({inner}, {f_shape}, "
-                    f"{em.shape(out.along.shape)}).reshape{em.user_shape(out.user_shape)}")
+                    f"{x_shape}).reshape{em.user_shape(out.user_shape)}")
     params = ", ".join(em.var(n) for n in spec.symbols)
     returned = _returns(spec.returns, results)
     lines = ['"""' + "\n".join(header) + '\n"""', ""] if header else []

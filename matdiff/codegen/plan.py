@@ -20,20 +20,34 @@ from functools import cached_property
 
 from ..core.nodes import (
     Add,
+    Commutation,
     Const,
     DiagMat,
+    DiagVec,
+    ElemDiv,
+    ElemPower,
     Expr,
     Func,
     Hadamard,
     Identity,
     Inverse,
+    Kron,
+    LogSumExp,
     Mul,
     Norm,
+    Ones,
     Power,
+    Softmax,
+    SoftmaxRows,
+    Sum,
+    Symbol,
     Trace,
     Transpose,
+    Vec,
+    Zero,
     _node,
     _SPAN,
+    dim_product,
     walk,
 )
 
@@ -98,9 +112,10 @@ class SolveRight(Op):
 
 @_node
 class WeightedGram(Op):
-    """Bᵀ diag(w) B (syrk through √w ⊙ B when w ≥ 0)."""
+    """Bᵀ diag(w) B (syrk through √w ⊙ B when w ≥ 0; ``nonneg``: w ≥ 0 by construction)."""
     b: Expr
     w: Expr
+    nonneg: bool = False
     shape_: tuple = ()
     span: tuple[int, int] | None = _SPAN
 
@@ -130,8 +145,35 @@ class SquaredNorm(Op):
     span: tuple[int, int] | None = _SPAN
 
 
+@_node
+class PermuteRows(Op):
+    """K M for a commutation matrix K = k: M's rows permuted (no K formed)."""
+    k: Expr
+    m: Expr
+    shape_: tuple = ()
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class PermuteCols(Op):
+    """M K for a commutation matrix K = k: M's columns permuted (no K formed)."""
+    m: Expr
+    k: Expr
+    shape_: tuple = ()
+    span: tuple[int, int] | None = _SPAN
+
+
+@_node
+class Inner(Op):
+    """⟨X, G⟩ = sum(X ⊙ G) as one dot product (x @ g for vectors)."""
+    left: Expr
+    right: Expr
+    shape_: tuple = ()
+    span: tuple[int, int] | None = _SPAN
+
+
 OPS = (MatMul, ScaleRows, ScaleCols, Solve, SolveRight, WeightedGram, Entry,
-       TraceOfProduct, SquaredNorm)
+       TraceOfProduct, SquaredNorm, Inner, PermuteRows, PermuteCols)
 
 
 # ----- sizes and costs -----------------------------------------------------------------
@@ -161,7 +203,7 @@ class Operand:
 
 def product_cost(a: Operand, b: Operand) -> float:
     m, k, n = a.rows, a.cols, b.cols
-    if a.kind == "diag" or b.kind == "diag":
+    if a.kind in ("diag", "perm") or b.kind in ("diag", "perm"):
         return MEMORY * m * n
     if a.kind == "inv":
         return 2 * k ** 3 / 3 + 2 * k * k * n + MEMORY * k * k
@@ -183,7 +225,7 @@ def chain_order(ops: list[Operand]):
             for s in range(i, j):
                 cl, tl, ol = best[i, s]
                 cr, tr, orr = best[s + 1, j]
-                if ol.kind == "inv" and orr.kind == "inv":
+                if ol.kind == orr.kind and ol.kind in ("inv", "perm"):
                     continue
                 cost = cl + cr + product_cost(ol, orr)
                 if choice is None or cost < choice[0]:
@@ -254,6 +296,13 @@ class Planner:
         self.uses = parents(outputs)
         self.solvable = solvable_inverses(outputs)
         self.memo: dict = {}
+        # softmax(u) whose log is taken somewhere: both become u − logsumexp(u), shared
+        self.log_softmax = {n.arg.arg for o in outputs for n in walk(o)
+                            if isinstance(n, Func) and n.name == "log" and
+                            isinstance(n.arg, Softmax)}
+        # σ(u) where softplus(u) = log(1 + eᵘ) is computed anyway: σ(u) = exp(u − softplus(u))
+        self.softplus = {u for o in outputs for n in walk(o)
+                         if isinstance(n, Func) and (u := _softplus_arg(n)) is not None}
 
     def dims(self, e: Expr):
         return dims(e.shape, self.sizes)
@@ -272,8 +321,19 @@ class Planner:
             return SquaredNorm(self.lower(e.base.arg), shape_=())
         if isinstance(e, Trace) and isinstance(e.arg, Mul):
             return self.trace_of_product(e.arg)
-        if isinstance(e, Func) and e.name == "log" and _one_plus_exp(e.arg) is not None:
-            return Func("softplus", self.lower(_one_plus_exp(e.arg)))
+        if isinstance(e, Add) and diagonal(e) is not None:     # one diag of the sum
+            return _shaped(DiagMat(self.lower(diagonal(e))), e.shape)
+        if _softplus_arg(e) is not None:
+            return _shaped(Func("softplus", self.lower(_softplus_arg(e))), e.shape)
+        if isinstance(e, Func) and e.name == "sigmoid" and e.arg in self.softplus:
+            u = self.lower(e.arg)
+            minus = _shaped(Mul((Const(Fraction(-1)), self.lower(Func("softplus", e.arg)))),
+                            e.shape)
+            return _shaped(Func("exp", _shaped(Add((u, minus)), e.shape)), e.shape)
+        if isinstance(e, Func) and e.name == "log" and isinstance(e.arg, Softmax):
+            return self.log_softmax_of(e.arg.arg)           # log softmax(u) = u − lse(u)
+        if isinstance(e, Softmax) and e.arg in self.log_softmax:
+            return _shaped(Func("exp", self.log_softmax_of(e.arg)), e.shape)
         kids = e.children()
         if not kids:
             return e
@@ -285,13 +345,26 @@ class Planner:
             node.__dict__["shape"] = e.shape   # children may be Ops: keep the known shape
         return node
 
+    def log_softmax_of(self, u: Expr) -> Expr:
+        key = ("log softmax", u)
+        if key not in self.memo:
+            lse = _shaped(LogSumExp(self.lower(u)), ())
+            self.memo[key] = _shaped(Add((self.lower(u), _shaped(Mul((Const(Fraction(-1)),
+                                                                       lse)), ()))), u.shape)
+        return self.memo[key]
+
     # products --------------------------------------------------------------------------
 
     def product(self, factors: list[Expr], shape) -> Expr:
         scalars = [f for f in factors if f.shape == ()]
         chain = [f for f in factors if f.shape != ()]
         chain = [f for f in chain if not isinstance(f, Identity)] or chain[:1]
+        chain = mixed_products(chain)
         lowered = [self.lower(s) for s in scalars]
+        total = _sum_by_ones(chain) if shape == () else None
+        if total is not None:                     # 𝟏ᵀv = vᵀ𝟏 = sum(v)
+            chain = []
+            lowered.append(_shaped(Sum(self.lower(total)), ()))
         if chain:
             matrix = self.chain(self.distribute(chain))
             if shape == () and matrix.shape != ():
@@ -331,19 +404,23 @@ class Planner:
         if len(chain) == 3 and isinstance(chain[0], Transpose) and \
                 isinstance(chain[1], DiagMat) and chain[0].arg == chain[2]:
             b = self.lower(chain[2])
-            return WeightedGram(b, self.lower(chain[1].arg), shape_=_shape(chain[0], chain[2]))
+            w = chain[1].arg
+            return WeightedGram(b, self.lower(w), nonneg=nonnegative(w),
+                                shape_=_shape(chain[0], chain[2]))
         ops = []
         for j, f in enumerate(chain):
             rows, cols = self.dims(f)
-            if isinstance(f, DiagMat) and len(chain) > 1:
-                ops.append(Operand(self.lower(f.arg), "diag", rows, cols))
+            if diagonal(f) is not None and len(chain) > 1:
+                ops.append(Operand(self.lower(diagonal(f)), "diag", rows, cols))
+            elif isinstance(f, Commutation) and len(chain) > 1:
+                ops.append(Operand(f, "perm", rows, cols))
             elif len(chain) > 1 and _inverse_in(f) in self.solvable:
                 inner = f.arg if isinstance(f, Inverse) else Transpose(f.arg.arg)
                 ops.append(Operand(self.lower(inner), "inv", rows, cols))
             else:
                 ops.append(Operand(self.lower(f), "dense", rows, cols))
-        for j in range(1, len(ops)):   # two inverses side by side: keep the left one
-            if ops[j - 1].kind == ops[j].kind == "inv":
+        for j in range(1, len(ops)):   # two inverses (or K) side by side: form the left one
+            if ops[j - 1].kind == ops[j].kind and ops[j].kind in ("inv", "perm"):
                 ops[j - 1] = Operand(self.lower(chain[j - 1]), "dense", ops[j - 1].rows,
                                      ops[j - 1].cols)
         _, tree = chain_order(ops)
@@ -371,6 +448,10 @@ class Planner:
             return ScaleRows(left, right, shape_=shape)
         if rop[2] == "diag":
             return ScaleCols(left, right, shape_=shape)
+        if lop[2] == "perm":
+            return PermuteRows(left, right, shape_=shape)
+        if rop[2] == "perm":
+            return PermuteCols(left, right, shape_=shape)
         if lop[2] == "inv":
             return Solve(left, right, shape_=shape)
         if rop[2] == "inv":
@@ -413,6 +494,24 @@ class Planner:
         return chain_order([Operand(f, "dense", *self.dims(f)) for f in part])[0]
 
 
+def _shaped(node: Expr, shape) -> Expr:
+    if not isinstance(node, Op):
+        node.__dict__["shape"] = shape
+    return node
+
+
+def _sum_by_ones(chain: list[Expr]):
+    """v when the chain is 𝟏ᵀv or vᵀ𝟏 (a vector v), else None."""
+    if len(chain) != 2:
+        return None
+    a, b = chain
+    if isinstance(a, Transpose) and isinstance(a.arg, Ones):
+        return b
+    if isinstance(b, Ones) and isinstance(a, Transpose):
+        return a.arg
+    return None
+
+
 def _shape(a: Expr, b: Expr):
     return (a.shape[0], b.shape[1])
 
@@ -425,6 +524,119 @@ def _mul(factors: list[Expr]) -> Expr:
     return factors[0] if len(factors) == 1 else Mul(tuple(factors))
 
 
+POSITIVE_FUNCTIONS = ("exp", "sigmoid", "softplus", "relu", "abs", "sqrt", "step")
+
+
+def nonnegative(e: Expr) -> bool:
+    """Every entry of e is ≥ 0 by construction (a sound, incomplete sign analysis): the
+    weights of σ's Hessian σ ⊙ (1 − σ), of softmax, exp, squares, ... so that a weighted
+    Gram product needs no run-time check before its syrk form."""
+    if isinstance(e, Const):
+        return e.value >= 0
+    if isinstance(e, (Ones, Identity, Zero, Softmax, SoftmaxRows)):
+        return True
+    if isinstance(e, Func):
+        return e.name in POSITIVE_FUNCTIONS
+    if isinstance(e, (Hadamard, Add)):
+        parts = e.factors if isinstance(e, Hadamard) else e.terms
+        return all(nonnegative(p) for p in parts) or \
+            (isinstance(e, Add) and _one_minus_unit(e))
+    if isinstance(e, Mul):
+        scalars = all(f.shape == () for f in e.factors)
+        return scalars and all(nonnegative(f) for f in e.factors)
+    if isinstance(e, ElemDiv):
+        return nonnegative(e.num) and nonnegative(e.den)
+    if isinstance(e, (Transpose, Vec, DiagVec, DiagMat)):
+        return nonnegative(e.arg)
+    if isinstance(e, Power):
+        return e.exponent.denominator == 1 and e.exponent.numerator % 2 == 0 and \
+            e.base.shape == ()
+    if isinstance(e, ElemPower):
+        p = e.exponent
+        return isinstance(p, Const) and p.value.denominator == 1 and p.value.numerator % 2 == 0
+    return False
+
+
+def _one_minus_unit(e: Add) -> bool:
+    """1 − u with every entry of u in [0, 1] (σ, softmax): 1 − σ(z) ≥ 0."""
+    if len(e.terms) != 2:
+        return False
+    for one, minus in (e.terms, e.terms[::-1]):
+        if isinstance(one, (Const, Ones)) and (not isinstance(one, Const) or one.value >= 1) \
+                and isinstance(minus, Mul) and len(minus.factors) == 2 and \
+                isinstance(minus.factors[0], Const) and minus.factors[0].value == -1:
+            u = minus.factors[1]
+            if isinstance(u, Softmax) or (isinstance(u, Func) and u.name in ("sigmoid", "step")):
+                return True
+    return False
+
+
+def mixed_products(chain: list[Expr]) -> list[Expr]:
+    """(A ⊗ B)(C ⊗ D) = AC ⊗ BD, and with a column l (a row r): (l ⊗ I)M = l ⊗ M and
+    M(r ⊗ I) = r ⊗ M (M = 1 ⊗ M), so that Kronecker products are multiplied factor by
+    factor instead of as their large matrices: (x ⊗ I)D(xᵀ ⊗ I) becomes xxᵀ ⊗ D."""
+    chain = list(chain)
+    changed = True
+    while changed and len(chain) > 1:
+        changed = False
+        for i in range(len(chain) - 1):
+            a, b = chain[i], chain[i + 1]
+            new = None
+            if isinstance(a, Kron) and isinstance(b, Kron):
+                if a.left.shape != () and b.left.shape != () and a.right.shape != () and \
+                        b.right.shape != () and a.left.shape[1] == b.left.shape[0] and \
+                        a.right.shape[1] == b.right.shape[0]:
+                    new = _kron(_product([a.left, b.left]), _product([a.right, b.right]))
+            elif isinstance(a, Kron) and isinstance(a.right, Identity) and \
+                    a.left.shape != () and a.left.shape[1] == 1 and b.shape[0] == a.right.n:
+                new = _kron(a.left, b)
+            elif isinstance(b, Kron) and isinstance(b.right, Identity) and \
+                    b.left.shape != () and b.left.shape[0] == 1 and a.shape[1] == b.right.n:
+                new = _kron(b.left, a)
+            if new is not None:
+                chain[i:i + 2] = [new]
+                changed = True
+                break
+    return chain
+
+
+def _product(factors: list[Expr]) -> Expr:
+    factors = [f for f in factors if not isinstance(f, Identity)] or factors[:1]
+    if len(factors) == 1:
+        return factors[0]
+    return _shaped(Mul(tuple(factors)), (factors[0].shape[0], factors[-1].shape[1]))
+
+
+def _kron(a: Expr, b: Expr) -> Expr:
+    return _shaped(Kron(a, b), (dim_product(a.shape[0], b.shape[0]),
+                                dim_product(a.shape[1], b.shape[1])))
+
+
+def diagonal(e: Expr):
+    """v when e is diag(v), c·diag(v) or a sum of such (diag(a) + diag(b) − diag(c) =
+    diag(a + b − c)), so that no diagonal matrix is formed; else None."""
+    if isinstance(e, DiagMat):
+        return e.arg
+    if isinstance(e, Mul) and isinstance(e.factors[-1], DiagMat) and \
+            all(f.shape == () for f in e.factors[:-1]):
+        v = e.factors[-1].arg
+        return _shaped(Mul(e.factors[:-1] + (v,)), v.shape)
+    if isinstance(e, Add) and all(t.shape != () for t in e.terms):
+        parts = [diagonal(t) for t in e.terms]
+        if None not in parts:
+            return _shaped(Add(tuple(parts)), parts[0].shape)
+    return None
+
+
+def _softplus_arg(e: Expr):
+    """u when e is log(1 + exp(u)) or softplus(u), else None."""
+    if isinstance(e, Func) and e.name == "softplus":
+        return e.arg
+    if isinstance(e, Func) and e.name == "log":
+        return _one_plus_exp(e.arg)
+    return None
+
+
 def _one_plus_exp(e: Expr):
     """u when e is 1 + exp(u) (in either order), else None: log(1 + exp(u)) = softplus(u)."""
     if isinstance(e, Add) and len(e.terms) == 2:
@@ -435,7 +647,73 @@ def _one_plus_exp(e: Expr):
     return None
 
 
-def lower(outputs: list[Expr], sizes: dict | None = None) -> list[Expr]:
-    """The planned DAG of every output (shared nodes shared across outputs too)."""
+def lower(outputs: list[Expr], sizes: dict | None = None,
+          gradients: dict | None = None) -> list[Expr]:
+    """The planned DAG of every output (shared nodes shared across outputs too).
+
+    ``gradients`` maps the index of an output that is the gradient of output 0 (a scalar f)
+    to its variable X.  When f is (positively) homogeneous of degree k ≠ 0 in X, Euler's
+    theorem gives f = ⟨X, ∇f⟩ / k: the value from the gradient at the cost of one dot
+    product, chosen when computing f on its own costs more (tr(XᵀAX): one n³ product
+    instead of two)."""
     planner = Planner(outputs, sizes)
-    return [planner.lower(o) for o in outputs]
+    out = [planner.lower(o) for o in outputs]
+    if outputs and outputs[0].shape == () and gradients:
+        others = set()
+        for node in out[1:]:
+            others.update(walk(node))
+        own = sum(cost(n, planner.sizes) for n in set(walk(out[0])) - others)
+        for i, x in gradients.items():
+            k = degree(outputs[0], x)
+            rows, cols = dims(x.shape, planner.sizes)
+            euler = 2.0 * rows * cols
+            if k and euler < own:
+                inner = Inner(planner.lower(x), out[i], shape_=())
+                out[0] = inner if k == 1 else _shaped(Mul((Const(1 / k), inner)), ())
+                break
+    return out
+
+
+def cost(e: Expr, sizes: dict) -> float:
+    """Flops (and memory passes) of computing this one node from its children."""
+    if isinstance(e, MatMul):
+        (m, k), (_, n) = dims(e.left.shape, sizes), dims(e.right.shape, sizes)
+        return 2.0 * m * k * n
+    if isinstance(e, (Solve, SolveRight, Inverse, WeightedGram)):
+        n = max(dims(c.shape, sizes)[0] for c in e.children())
+        return 2.0 * n ** 3
+    if isinstance(e, (Symbol, Const, Transpose, Entry)):
+        return 0.0          # names, numbers and views
+    if isinstance(e, (Trace, DiagVec)):
+        return MEMORY * min(dims(e.arg.shape, sizes))      # reads the diagonal only
+    rows, cols = dims(e.shape, sizes)
+    widest = max([rows * cols] + [a * b for a, b in (dims(c.shape, sizes)
+                                                     for c in e.children())])
+    return MEMORY * widest
+
+
+def degree(e: Expr, x) -> Fraction | None:
+    """k with e(tX) = tᵏ e(X) for t > 0 (the other symbols fixed), or None if e is not
+    homogeneous in X (or this analysis cannot tell)."""
+    if x not in set(walk(e)):
+        return Fraction(0)
+    if e == x:
+        return Fraction(1)
+    if isinstance(e, (Mul, Hadamard, Kron)):
+        parts = [degree(f, x) for f in e.children()]
+        return None if None in parts else sum(parts, Fraction(0))
+    if isinstance(e, Add):
+        parts = {degree(t, x) for t in e.terms}
+        return parts.pop() if len(parts) == 1 else None
+    if isinstance(e, (Transpose, Trace, Sum, Vec, DiagMat, DiagVec, Norm)):
+        return degree(e.arg, x)
+    if isinstance(e, Power):
+        k = degree(e.base, x)
+        return None if k is None else k * Fraction(e.exponent)
+    if isinstance(e, Inverse):
+        k = degree(e.arg, x)
+        return None if k is None else -k
+    if isinstance(e, ElemDiv):
+        a, b = degree(e.num, x), degree(e.den, x)
+        return None if a is None or b is None else a - b
+    return None
