@@ -564,3 +564,20 @@ def test_hessian_of_a_softmax_quotient_does_not_retranspose_shared_subtrees():
     reads = node_reads(lambda: out.append(matdiff.hessian(text, "x", shapes=shapes)))
     assert reads < 100_000, reads
     assert out[0].verify(method="central").ok
+
+
+def test_printing_does_not_name_every_subexpression_for_notes_no_one_reads():
+    """Found by the fuzzer's work property (10,000-example run): printing re-reads the
+    result to find which I and 𝟏 need their size, and that re-reading wrote a note for
+    every broadcast scalar, naming subexpressions by printing them, which re-read them in
+    turn: the Hessian of sum(x ⊙ x ./ (2 + x ⊙ (I + B)x)) by B took 92,821 node reads and
+    1 s to print 174 characters. Notes are now written only where someone reads them."""
+    from helpers import node_reads
+    text = "sum((x) .* (x) ./ (2 + (x) .* ((I + (B))(x))))"
+    out = []
+    reads = node_reads(lambda: out.append(matdiff.hessian(text, "B", shapes="x: vector n")
+                                          .pretty()))
+    assert reads < 10_000, reads
+    h = matdiff.hessian(text, "B", shapes="x: vector n")
+    assert h.verify(method="central").ok
+    assert "is added to every entry" in " ".join(matdiff.parse("sin(α) + x").notes)

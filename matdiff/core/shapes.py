@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import singledispatch
+from typing import Callable
 
 from .errors import DeclarationError, NoRuleError, ShapeError
 from .names import GREEK_NAMES, canonical_name, is_valid_name
@@ -297,6 +298,7 @@ class _Inference:
         self.seen: dict[int, tuple] = {}
         self.columns = False   # a vector plus a matrix adds it to every column (programs)
         self.keep: list = []   # the visited nodes stay alive, so their ids stay theirs
+        self.quiet = False     # no one reads the notes (a printer's re-reading): skip them
 
     def guessed_scalar(self, name: str) -> bool:
         """A scalar only by its letter (α, μ, λ): a guess that the expression may revise."""
@@ -308,6 +310,13 @@ class _Inference:
     def error(self, message: str, where):
         span = where if isinstance(where, tuple) or where is None else where.span
         raise ShapeError(message, self.source, span)
+
+    def note(self, text: Callable[[], str]) -> None:
+        """Add a note, written only when someone reads the notes: naming a subexpression
+        prints it, and the printer itself re-reads what it prints (quiet), so eager names
+        made printing quadratic in the size of the result."""
+        if not self.quiet:
+            self.notes.append(text())
 
     def named(self, node: Expr) -> str:
         if self.source and node.span:
@@ -478,7 +487,7 @@ class _Inference:
         for (n, s), src in zip(items, e.terms):
             if s != () and self.u.find(s[1]) == 1 and self.u.unify(s[0], shape[0]):
                 ones = Transpose(Ones((shape[1], 1)), span=src.span)
-                self.notes.append(f"{self.named(e)}: the vector {self.named(src)} is added "
+                self.note(lambda: f"{self.named(e)}: the vector {self.named(src)} is added "
                                   f"to every column of {self.named(first)} (read as "
                                   f"{self.named(src)[1:-1]}𝟏ᵀ, a bias broadcast as ML code "
                                   f"does)")
@@ -493,25 +502,29 @@ class _Inference:
         becomes λI; a number broadcasts silently; any other scalar broadcasts with a note."""
         lone, flipped = _lone_symbol(src)
         vector = self.u.find(shape[1]) == 1 or self.u.find(shape[0]) == 1
-        where, what = self.named(whole), self.named(other)
+        def where() -> str:
+            return self.named(whole)
+
+        def what() -> str:
+            return self.named(other)
         if lone is not None and self.guessed_scalar(lone.name) and (vector or not flipped):
             if vector:
                 kind = "vector" if (self.u.find(shape[1]) == 1) != flipped else "row"
-                self.wanted[lone.name] = (kind, (
-                    f"{where}: {lone.name} is read as a {kind} like {what} (its letter "
+                self.wanted[lone.name] = (kind, "" if self.quiet else (
+                    f"{where()}: {lone.name} is read as a {kind} like {what()} (its letter "
                     f"only suggests a scalar); declare '{lone.name}: scalar' to add it to "
                     f"every entry instead"))
                 return node
             v = Var()
             if self.u.unify(shape[0], v) and self.u.unify(shape[1], v):
-                self.notes.append(f"{where}: the scalar {lone.name} added to the matrix "
-                                  f"{what} is read as {lone.name}I (so {what} is square); "
+                self.note(lambda: f"{where()}: the scalar {lone.name} added to the matrix "
+                                  f"{what()} is read as {lone.name}I (so {what()} is square); "
                                   f"declare '{lone.name}: scalar' to add it to every entry")
                 return Mul((node, Identity(v, span=src.span)), span=src.span)
         if symbols_of(node):
             kind = "vector" if vector else "matrix"
-            self.notes.append(f"{where}: the scalar {self.named(src)} is added to every "
-                              f"entry of the {kind} {what} (a broadcast)")
+            self.note(lambda: f"{where()}: the scalar {self.named(src)} is added to every "
+                              f"entry of the {kind} {what()} (a broadcast)")
         return node
 
     def visit_Hadamard(self, e: Hadamard):
@@ -555,15 +568,16 @@ class _Inference:
             square = self.u.find(shape[0]) is self.u.find(shape[1]) or \
                 self.u.find(shape[0]) == self.u.find(shape[1])
             if vector or not square:
-                inner = self.named(e.base)[1:-1]
-                why = "a vector has no matrix power" if vector else \
-                    f"a matrix power would force {inner} to be square"
-                self.notes.append(
-                    f"{self.named(e)} inside sum(·) is read entrywise, as "
-                    f"{' ⊙ '.join([f'({inner})'] * int(k))} (the sum of the entries' "
-                    f"powers); {why}")
+                def entrywise_note() -> str:
+                    inner = self.named(e.base)[1:-1]
+                    why = "a vector has no matrix power" if vector else \
+                        f"a matrix power would force {inner} to be square"
+                    return (f"{self.named(e)} inside sum(·) is read entrywise, as "
+                            f"{' ⊙ '.join([f'({inner})'] * int(k))} (the sum of the entries' "
+                            f"powers); {why}")
+                self.note(entrywise_note)
                 return Hadamard((base,) * int(k), span=e.span), shape
-            self.notes.append(f"{self.named(e)} inside sum(·) is a matrix power of the square "
+            self.note(lambda: f"{self.named(e)} inside sum(·) is a matrix power of the square "
                               f"{self.named(e.base)}; write "
                               f"{self.named(e.base)[1:-1]} ⊙ {self.named(e.base)[1:-1]} for the "
                               f"entrywise square")
@@ -825,7 +839,7 @@ def infer(surface: Expr, decls: dict[str, Decl] | None = None, source: str | Non
     """
     def start(*args) -> _Inference:
         one = _Inference(*args)
-        one.columns = columns
+        one.columns, one.quiet = columns, notes is None
         return one
 
     revised: dict[str, str] = {}
