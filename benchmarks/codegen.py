@@ -10,9 +10,12 @@ form written by hand in NumPy, and `torch.func` when torch is installed.  Ratios
 time(other) / time(generated NumPy): above 1 means the generated code is faster.  JAX's
 compile time (first call) is reported separately, as is the generation time of matdiff.
 
-Sizes 10, 100, 1000, 2000 for the gradients of vector variables; Hessians and gradients
+Sizes 10, 100, 1000, 2000 for the gradients and Hessians of vector variables; gradients
 by an n×n matrix (log det X, tr(XᵀAX)) up to 1000 to keep the run to a few minutes on two
-shared cores.
+shared cores.  The targets printed at the end are the issue's: Hessians within 1.1× of the
+hand-written form, and so at n ≥ 500 at least 10× jax.jit(jax.hessian) on xᵀAx and 3× on
+‖Ax − b‖² and the logistic loss; gradients 2× faster than jax.jit(jax.value_and_grad) at
+n ≤ 100 and within 1.2× of the hand-written form at n ≥ 500.
 """
 from __future__ import annotations
 
@@ -272,6 +275,10 @@ def line(row):
             f"{ratio(row, 'torch')} | {compile_} |")
 
 
+# The issue's Hessian targets against jax.jit(jax.hessian) at n ≥ 500.
+JAX_HESSIAN_FLOOR = {"xᵀAx": 10, "‖Ax − b‖²": 3, "Σ log(1 + exp(Ax))": 3}
+
+
 def targets(rows):
     """The issue's targets, each with the measured ratio."""
     out = []
@@ -281,6 +288,12 @@ def targets(rows):
             ok = r["numpy"] <= 1.1 * r["hand"]
             out.append(f"Hessian {r['problem']} n={r['n']}: generated/hand = "
                        f"{r['numpy'] / r['hand']:.2f} (target ≤ 1.10) {'met' if ok else 'MISSED'}")
+            floor = JAX_HESSIAN_FLOOR.get(r["problem"])
+            if large and floor and "jax" in r:
+                ok = r["jax"] >= floor * r["numpy"]
+                out.append(f"Hessian {r['problem']} n={r['n']}: jax/generated = "
+                           f"{r['jax'] / r['numpy']:.2f} (target ≥ {floor}) "
+                           f"{'met' if ok else 'MISSED'}")
         elif small and "jax" in r:
             ok = r["jax"] >= 2 * r["numpy"]
             out.append(f"gradient {r['problem']} n={r['n']}: jax/generated = "
@@ -295,7 +308,7 @@ def targets(rows):
 def main():
     quick = "--quick" in sys.argv
     sizes = (10, 100) if quick else (10, 100, 1000, 2000)
-    hessian_sizes = (10, 100) if quick else (10, 100, 1000)
+    hessian_sizes = (10, 100) if quick else (10, 100, 1000, 2000)
     if torch is not None:
         torch.set_num_threads(int(THREADS))
     print(f"threads per library: {THREADS} |",
