@@ -581,3 +581,30 @@ def test_printing_does_not_name_every_subexpression_for_notes_no_one_reads():
     h = matdiff.hessian(text, "B", shapes="x: vector n")
     assert h.verify(method="central").ok
     assert "is added to every entry" in " ".join(matdiff.parse("sin(α) + x").notes)
+
+
+def test_fuzz_a_negative_quotient_after_elementwise_division_keeps_its_brackets():
+    """sum(x ./ ((x − x − x)/(1 + α²))) by x printed 𝟏 ./ −x/(1 + α²) − …, which reads
+    back as (𝟏 ./ (−x))/(1 + α²): −x/c is (−x)/c to the parser, a quotient, and needs
+    brackets after ./ (found by the 10,000-example run of the printed-forms property)."""
+    d = matdiff.diff("sum((x) ./ ((((x) − (x)) − (x))/(1 + (α)²)))", "x")
+    assert "./ (−x/(1 + α²))" in d.pretty()
+    assert d.verify(method="central").ok and d.verify().ok
+    for text in ["y ./ (−x/α)", "A(−x/α)", "(−x/α) ⊙ y", "−(x/α)ᵀy"]:
+        e = matdiff.parse(text)
+        for printed in (matdiff.language.render.to_pretty(e), matdiff.language.render.to_text(e)):
+            assert same_value(e, matdiff.api.parse_like(printed, matdiff.core.nodes.symbols_of(e)))
+
+
+def test_fuzz_central_differences_allow_for_the_rounding_of_cancelling_terms():
+    """The mixed Hessian of sum(x ./ ((x ./ (z/(1 + α²)))/(1 + det(C)²))) by x and z is 0,
+    written as terms of size 1 + det(C)² that cancel; central differences of it carry
+    rounding of ε·|term|/h (7e-6 here), and the check took that for an error (found by the
+    10,000-example mixed-Hessian run). The tolerance now allows 8ε·|largest term|/h."""
+    h = matdiff.hessian("sum((x) ./ (((x) ./ ((z)/(1 + (α)²)))/(1 + (det(C))²)))", "x", "z")
+    assert h.verify(method="central").ok and h.verify().ok
+    text = "sum((x) ./ (((x) ./ ((z)/(1 + (α)²)))/(1 + (det(C))²)))"
+    assert matdiff.diff(text, "z").verify(method="central").ok
+    d = matdiff.diff(text, "z")
+    d.result = matdiff.api.parse_like(f"1.0001({d.text()})", d.symbols)   # off by 0.01 %
+    assert not d.verify(method="central").ok   # the looser tolerance still sees this

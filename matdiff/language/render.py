@@ -222,8 +222,11 @@ class Printer:
         negative, body = self.split_sign(e)
         if negative and isinstance(body, (Hadamard, ElemDiv)):
             return f"{self.s.minus}{self(body)}", HAD   # −(y ⊙ u) = −y ⊙ u
-        if negative:
-            return f"{self.s.minus}{self.wrap(body, DIV)}", NEG
+        if negative:   # −x/c is (−x)/c to the parser: a quotient, bracketed after ./ or ⊙
+            text, prec = self.show(body)
+            if prec < DIV:
+                return f"{self.s.minus}{self.paren(text)}", NEG
+            return f"{self.s.minus}{text}", min(prec, NEG)
         num = [f for f in e.factors if not _is_reciprocal(f)]
         den = [_reciprocal(f) for f in e.factors if _is_reciprocal(f)]
         if den:
