@@ -81,10 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "the variable (default x0)")
     t.add_argument("--order", type=int, default=2, help="the order (default 2)")
     _declarations(t)
-    tfmt = t.add_mutually_exclusive_group()
-    tfmt.add_argument("--latex", action="store_true", help="print LaTeX")
-    tfmt.add_argument("--text", action="store_true", help="print plain text (ASCII)")
-    tfmt.add_argument("--json", action="store_true", help="print JSON")
+    _formats(t, standalone=False)
 
     i = sub.add_parser("identities", help="list, check or typeset the identity library",
                        epilog="examples:\n  matdiff identities --filter trace\n"
@@ -131,12 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "by every input of the definition Y = …, G = ∂L/∂Y")
     _program(b)
     _declarations(b)
-    bf = b.add_mutually_exclusive_group()
-    bf.add_argument("--latex", action="store_true", help="print an align* block")
-    bf.add_argument("--text", action="store_true", help="print plain text (ASCII)")
-    bf.add_argument("--json", action="store_true", help="print everything as JSON")
-    b.add_argument("--standalone", action="store_true",
-                   help="with --latex: a complete document that pdflatex compiles")
+    _formats(b, latex="print an align* block")
     b.add_argument("--no-check", action="store_true", help="do not check the gradients")
     b.add_argument("--seed", type=int, default=0, help="seed of the check's random point")
 
@@ -169,6 +161,17 @@ def _program(p):
                    "(default: the last)")
 
 
+def _formats(p, latex: str = "print LaTeX", standalone: bool = True):
+    """--latex | --text | --json, and --standalone for a document pdflatex compiles."""
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--latex", action="store_true", help=latex)
+    fmt.add_argument("--text", action="store_true", help="print plain text (ASCII)")
+    fmt.add_argument("--json", action="store_true", help="print everything as JSON")
+    if standalone:
+        p.add_argument("--standalone", action="store_true",
+                       help="with --latex: a complete document that pdflatex compiles")
+
+
 def _options(p):
     _declarations(p)
     _program(p)
@@ -176,12 +179,7 @@ def _options(p):
                    "these values, e.g. 'W=[[1,2],[3,4]]; x=[1,2]'")
     p.add_argument("--layout", choices=("numerator", "denominator"),
                    help="layout (default: gradients denominator, Jacobians numerator)")
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--latex", action="store_true", help="print LaTeX")
-    fmt.add_argument("--text", action="store_true", help="print plain text (ASCII)")
-    fmt.add_argument("--json", action="store_true", help="print everything as JSON")
-    p.add_argument("--standalone", action="store_true",
-                   help="with --latex: a complete document that pdflatex compiles")
+    _formats(p)
     p.add_argument("--index", action="store_true", help="also print index notation")
     p.add_argument("--index-letters", metavar="LETTERS", default="ijkl",
                    help="index letters for --index, e.g. 'pq' (default ijkl)")

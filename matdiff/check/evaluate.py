@@ -124,6 +124,13 @@ def evaluate(e: Expr, values: dict, dims: dict | None = None,
     ``symbols`` may name more symbols than e has (all those of a derivative's problem):
     their values are checked too, but only e's own are required.
     """
+    return node_values(e, values, dims, symbols, directions)[id(e)]
+
+
+def node_values(e: Expr, values: dict, dims: dict | None = None,
+                symbols: dict[str, Symbol] | None = None,
+                directions: dict | None = None) -> dict[int, np.ndarray]:
+    """The value of every node of e, by id, from one pass (as :func:`evaluate`)."""
     own = symbols_of(e)
     arrays, bound = bind({**own, **(symbols or {})}, values, tuple(own))
     for name, direction in (directions or {}).items():   # the value of dX
@@ -137,7 +144,7 @@ def evaluate(e: Expr, values: dict, dims: dict | None = None,
             stable = _stable(node, memo) if isinstance(node, Func) else None
             memo[id(node)] = stable if stable is not None else \
                 RULES[type(node)](node, kids, arrays, bound)
-    return memo[id(e)]
+    return memo
 
 
 def _stable(node: Func, memo: dict):

@@ -62,7 +62,7 @@ from ..core.nodes import (
     walk,
 )
 from ..core.shapes import numpy_shape
-from .evaluate import evaluate
+from .evaluate import evaluate, node_values
 
 
 @dataclass
@@ -511,18 +511,14 @@ def _largest_term(f: Expr, values: dict, sizes: dict, symbols: dict) -> float:
     """The largest |value| of any term of any sum in f: where large terms cancel (a
     derivative that is 0 written as a − a), central differences of f lose ε·|term|/h to
     rounding, not ε·|f|/h."""
+    value = node_values(f, values, sizes, symbols)
     largest = 0.0
     for node in walk(f):
-        if not isinstance(node, Add):
-            continue
-        for term in node.terms:
-            try:
-                with np.errstate(all="ignore"):
-                    v = np.abs(np.asarray(evaluate(term, values, sizes, symbols), dtype=float))
-            except MatdiffError:
-                continue
-            if v.size and np.all(np.isfinite(v)):
-                largest = max(largest, float(np.max(v)))
+        if isinstance(node, Add):
+            for term in node.terms:
+                v = np.abs(np.asarray(value[id(term)], dtype=float))
+                if v.size and np.all(np.isfinite(v)):
+                    largest = max(largest, float(np.max(v)))
     return largest
 
 
