@@ -185,11 +185,18 @@ def test_random_token_sequences_raise_only_matdiff_errors(tokens):
 
 def test_a_sample_of_latex_compiles(tmp_path):
     """Twenty random derivatives typeset in one document, compiled by pdflatex."""
-    from hypothesis import find
+    import random
+    import zlib
+
+    from hypothesis import Phase, find, settings
+    # a stable predicate (str hashes change per process) and no shrinking: shrinking
+    # towards a pseudo-random predicate could run for minutes
+    once = settings(fuzz_settings(1.0), phases=[Phase.generate])
     samples = []
     for seed in range(20):
-        text = find(expression("s", 3), lambda t, s=seed: hash((t, s)) % 3 == 0,
-                    settings=fuzz_settings(1.0), random=__import__("random").Random(seed))
+        text = find(expression("s", 3),
+                    lambda t, s=seed: zlib.crc32(f"{t}|{s}".encode()) % 3 == 0,
+                    settings=once, random=random.Random(seed))
         names = [n for n in symbols_of(matdiff.parse(text, shapes=DECLARATIONS))]
         if names:
             samples.append(derive(text, names[0]).latex())
